@@ -1,0 +1,195 @@
+"""Keys: 25 classes (12 major, 12 minor, none), conversions and key-aware spelling.
+
+Class ``tonic_pc`` is the major key on that tonic, ``12 + tonic_pc`` the minor key, and 24 means
+no key (or no tonal centre). Keys convert only at the edges:
+
+=========  ===========  ==============  ==============
+class      display      JAMS key_mode   mir_eval.key
+=========  ===========  ==============  ==============
+9 + 12     ``A minor``  ``A:minor``     ``A minor``
+6          ``F# major`` ``F#:major``    ``F# major``
+24         ``none``     ``N``           ``X``
+=========  ===========  ==============  ==============
+"""
+
+from __future__ import annotations
+
+import re
+
+from theory.harte import Chord, parse_chord
+from theory.pitch import FLAT_NAMES, SHARP_NAMES, PitchNameError, pitch_class
+from theory.vocabulary import N_QUALITIES, _nearest_quality
+from theory.vocabulary import QUALITIES as _QUALITIES
+
+__all__ = [
+    "KEY_NONE",
+    "N_KEYS",
+    "KeyError_",
+    "chord_symbol",
+    "key_flats",
+    "key_index",
+    "key_is_minor",
+    "key_name",
+    "key_tonic",
+    "key_tonic_name",
+    "key_to_jams",
+    "key_to_mir_eval",
+    "parse_key",
+    "spell_pc",
+]
+
+N_KEYS = 25
+KEY_NONE = 24
+
+# Conventional tonic spelling: the signature with fewer accidentals (F# major over Gb major by
+# convention of six sharps, Eb minor over D# minor).
+_MAJOR_TONICS = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+_MINOR_TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B")
+# Major keys whose signature has flats (F Bb Eb Ab Db, and Gb when written so); C uses flats for
+# its chromatic chords (Bb, Eb, Ab are far more common than A#, D#, G#) except F#.
+_FLAT_MAJOR = frozenset({0, 1, 3, 5, 8, 10})
+
+_KEY_RE = re.compile(
+    r"^\s*(?P<tonic>[A-Ga-g](?:b*|#*))\s*(?::|\s)?\s*(?P<mode>maj|major|min|minor|m|ionian|aeolian)?\s*$"
+)
+
+
+class KeyError_(ValueError):  # noqa: N801 - avoid shadowing the builtin KeyError
+    """A string that is not a key."""
+
+
+def key_index(tonic_pc: int, *, minor: bool) -> int:
+    """Return the key class of a tonic pitch class and mode."""
+    return (int(tonic_pc) % 12) + (12 if minor else 0)
+
+
+def key_tonic(index: int) -> int | None:
+    """Return the tonic pitch class of a key class, ``None`` for no key."""
+    return None if index == KEY_NONE else index % 12
+
+
+def key_is_minor(index: int) -> bool:
+    """Return whether a key class is minor."""
+    return 12 <= index < 24
+
+
+def parse_key(text: str) -> int:
+    """Parse a key string into a key class.
+
+    Accepts POP909 and Harte style (``'Gb:maj'``, ``'A:min'``), JAMS (``'A:minor'``), mir_eval
+    (``'A minor'``), a bare tonic (``'D'``, major), ``'Am'``, and ``'N'``/``'X'``/``'none'`` for no key.
+
+    Parameters
+    ----------
+    text : str
+        The key.
+
+    Returns
+    -------
+    int
+        Key class 0..24.
+
+    Raises
+    ------
+    KeyError_
+        If ``text`` is not a key.
+    """
+    stripped = str(text).strip()
+    if stripped.lower() in {"n", "x", "none", ""}:
+        return KEY_NONE
+    match = _KEY_RE.match(stripped)
+    if match is None:
+        raise KeyError_(f"invalid key {stripped!r} (hint: e.g. 'Gb:maj', 'A:minor', 'A minor')")
+    try:
+        tonic = pitch_class(match.group("tonic"))
+    except PitchNameError as err:  # pragma: no cover - the regex admits only note names
+        raise KeyError_(str(err)) from None
+    mode = (match.group("mode") or "maj").lower()
+    return key_index(tonic, minor=mode in {"min", "minor", "m", "aeolian"})
+
+
+def key_flats(index: int) -> bool:
+    """Return whether chords in this key are spelled with flats."""
+    if index == KEY_NONE:
+        return True
+    relative_major = index % 12 if index < 12 else (index % 12 + 3) % 12
+    return relative_major in _FLAT_MAJOR
+
+
+def key_tonic_name(index: int) -> str:
+    """Return the conventional spelling of a key's tonic (``'Eb'``, ``'F#'``); ``''`` for none."""
+    if index == KEY_NONE:
+        return ""
+    return (_MINOR_TONICS if key_is_minor(index) else _MAJOR_TONICS)[index % 12]
+
+
+def key_name(index: int) -> str:
+    """Return a display name such as ``'A minor'`` or ``'Eb major'``; ``'none'`` for no key."""
+    if index == KEY_NONE:
+        return "none"
+    return f"{key_tonic_name(index)} {'minor' if key_is_minor(index) else 'major'}"
+
+
+def key_to_jams(index: int) -> str:
+    """Return the JAMS ``key_mode`` value (``'A:minor'``, ``'N'`` for no key)."""
+    if index == KEY_NONE:
+        return "N"
+    return f"{key_tonic_name(index)}:{'minor' if key_is_minor(index) else 'major'}"
+
+
+def key_to_mir_eval(index: int) -> str:
+    """Return the ``mir_eval.key`` string (``'A minor'``, ``'X'`` for no key)."""
+    return "X" if index == KEY_NONE else key_name(index)
+
+
+def spell_pc(pc: int, *, key: int | None = None) -> str:
+    """Spell a pitch class for a key: sharps in sharp keys, flats in flat keys.
+
+    The tonic of the key is always spelled as the key's tonic (``F#`` in F# major, ``Gb`` never).
+    """
+    pc = int(pc) % 12
+    if key is None:
+        key = 0
+    if key != KEY_NONE and pc == key % 12:
+        return key_tonic_name(key)
+    return (FLAT_NAMES if key_flats(key) else SHARP_NAMES)[pc]
+
+
+def chord_symbol(chord: Chord | str, *, key: int | None = None) -> str:
+    """Return a lead-sheet symbol for a chord, spelled for ``key``.
+
+    The quality suffix is the display name of the chord's vocabulary quality (its own when the
+    label's intervals are in the vocabulary, the nearest one otherwise, see
+    :func:`theory.vocabulary.chord_class`); an inversion adds ``/bass``.
+
+    Parameters
+    ----------
+    chord : Chord or str
+        A parsed chord or a Harte label.
+    key : int or None
+        Key class used for spelling; ``None`` spells as C major.
+
+    Returns
+    -------
+    str
+        For example ``'Bbmaj7/D'``, ``'F#m7'``; ``'N.C.'`` for no chord and ``'X'`` for unknown.
+
+    Examples
+    --------
+    >>> chord_symbol("Bb:maj7/3", key=parse_key("F:maj"))
+    'Bbmaj7/D'
+    """
+    if isinstance(chord, str):
+        chord = parse_chord(chord)
+    if chord.is_no_chord:
+        return "N.C."
+    if chord.root_pc is None:
+        return "X"
+    quality = _QUALITIES[_nearest_quality(chord.intervals)]
+    symbol = spell_pc(chord.root_pc, key=key) + quality.name
+    if chord.is_inversion:
+        symbol += "/" + spell_pc(chord.bass_pc, key=key)
+    return symbol
+
+
+assert N_QUALITIES == len(_QUALITIES)
