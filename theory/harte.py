@@ -3,9 +3,9 @@
 The syntax is the one of Harte et al. (ISMIR 2005) as read by ``mir_eval.chord`` and the JAMS
 ``chord`` namespace::
 
-    label      := "N" | "X" | root [":" (shorthand ["(" degrees ")"] | "(" degrees ")")] ["/" degree]
-    root       := A-G followed by b... or #...          (enharmonic names allowed: Cb, E#, F##)
-    degree     := ["*"] (b... | #...) 1..13              ("*" omits a degree)
+    label   := "N" | "X" | root [":" (shorthand ["(" degrees ")"] | "(" degrees ")")] ["/" bass]
+    root    := A-G followed by b... or #...      (enharmonic names allowed: Cb, E#, F##)
+    degrees := degree ("," degree)*;  degree := ["*"] (b... | #...) 1..13   ("*" omits it)
 
 Examples: ``C``, ``A:min/b3``, ``G:7(b9,*5)``, ``D:(3,5,b7)``, ``F#:sus4(b7,9)/5``.
 
@@ -68,7 +68,21 @@ SHORTHANDS: dict[str, frozenset[int]] = {
     "min13": frozenset({0, 3, 7, 10, 2, 5, 9}),
 }
 
-_DEGREE_SEMITONES = {1: 0, 2: 2, 3: 4, 4: 5, 5: 7, 6: 9, 7: 11, 8: 12, 9: 14, 10: 16, 11: 17, 12: 19, 13: 21}
+_DEGREE_SEMITONES = {
+    1: 0,
+    2: 2,
+    3: 4,
+    4: 5,
+    5: 7,
+    6: 9,
+    7: 11,
+    8: 12,
+    9: 14,
+    10: 16,
+    11: 17,
+    12: 19,
+    13: 21,
+}
 
 _DEGREE = r"\*?(?:b*|#*)(?:1[0-3]|[1-9])"
 _LABEL_RE = re.compile(
@@ -285,8 +299,13 @@ def is_valid_label(label: str) -> bool:
     return True
 
 
-def format_harte(root_pc: int, intervals: frozenset[int] | set[int], bass_interval: int = 0, *,
-                 flats: bool | None = None) -> str:
+def format_harte(
+    root_pc: int,
+    intervals: frozenset[int] | set[int],
+    bass_interval: int = 0,
+    *,
+    flats: bool | None = None,
+) -> str:
     """Write a Harte label for a root and a set of intervals.
 
     The shortest description is chosen: a shorthand whose tones equal ``intervals`` if one
@@ -334,9 +353,31 @@ def format_harte(root_pc: int, intervals: frozenset[int] | set[int], bass_interv
 # Shorthands used when writing labels; only those mir_eval also reads.
 _FORMAT_SHORTHANDS = {
     name: SHORTHANDS[name]
-    for name in ("maj", "min", "dim", "aug", "sus4", "sus2", "5", "7", "maj7", "min7",
-                 "minmaj7", "maj6", "min6", "dim7", "hdim7", "9", "maj9", "min9", "11", "min11",
-                 "13", "maj13", "min13")
+    for name in (
+        "maj",
+        "min",
+        "dim",
+        "aug",
+        "sus4",
+        "sus2",
+        "5",
+        "7",
+        "maj7",
+        "min7",
+        "minmaj7",
+        "maj6",
+        "min6",
+        "dim7",
+        "hdim7",
+        "9",
+        "maj9",
+        "min9",
+        "11",
+        "min11",
+        "13",
+        "maj13",
+        "min13",
+    )
 }
 _EXTENSION_SEMITONES = frozenset({1, 2, 3, 6, 8})
 

@@ -77,7 +77,8 @@ def parse_key(text: str) -> int:
     """Parse a key string into a key class.
 
     Accepts POP909 and Harte style (``'Gb:maj'``, ``'A:min'``), JAMS (``'A:minor'``), mir_eval
-    (``'A minor'``), a bare tonic (``'D'``, major), ``'Am'``, and ``'N'``/``'X'``/``'none'`` for no key.
+    (``'A minor'``), a bare tonic (``'D'``, major), ``'Am'``, and ``'N'``/``'X'``/``'none'``
+    for no key.
 
     Parameters
     ----------

@@ -127,7 +127,9 @@ N_CLASS = 12 * N_QUALITIES  # 528, the index of N
 N_CLASSES = N_CLASS + 1  # 529
 
 _BY_INTERVALS = {q.intervals: i for i, q in enumerate(QUALITIES)}
-_BY_NAME = {q.name: i for i, q in enumerate(QUALITIES)} | {q.harte: i for i, q in enumerate(QUALITIES)}
+_BY_NAME = {q.name: i for i, q in enumerate(QUALITIES)} | {
+    q.harte: i for i, q in enumerate(QUALITIES)
+}
 _WEIGHTS = np.ones(12)
 _WEIGHTS[[3, 4]] = 3.0  # thirds
 _WEIGHTS[[10, 11]] = 2.0  # sevenths
@@ -155,7 +157,11 @@ def _nearest_quality(intervals: frozenset[int]) -> int:
     third = 4 if label[4] and not label[3] else 3 if label[3] and not label[4] else None
     best_index, best_score = 0, -np.inf
     for index, quality in enumerate(QUALITIES):
-        if third is not None and (7 - third) in quality.intervals and third not in quality.intervals:
+        if (
+            third is not None
+            and (7 - third) in quality.intervals
+            and third not in quality.intervals
+        ):
             continue  # major quality for a minor label or vice versa
         shape = np.zeros(12, dtype=bool)
         shape[list(quality.intervals)] = True
