@@ -1,10 +1,10 @@
-"""Chord segments: the unit shared by readers, decoders and writers."""
+"""Chord segments and transcriptions: the units shared by readers, decoders and writers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ChordSegment"]
+__all__ = ["ChordSegment", "Transcription"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,3 +34,43 @@ class ChordSegment:
     def duration_s(self) -> float:
         """Length of the segment in seconds."""
         return self.end_s - self.start_s
+
+
+@dataclass(frozen=True)
+class Transcription:
+    """The result of transcribing one recording, or of reading a transcription back.
+
+    Parameters
+    ----------
+    segments : tuple of ChordSegment
+        Chords in time order, non-overlapping; gaps are allowed (readers may fill them with N).
+    duration_s : float
+        Length of the recording in seconds (the end of the last segment if unknown).
+    key : int
+        Key class of :mod:`theory.keys` (0..11 major, 12..23 minor, 24 none).
+    key_confidence : float or None
+        Probability of the key, if estimated.
+    tempo_bpm : float or None
+        Estimated tempo in beats per minute.
+    beats_s : tuple of float
+        Beat times in seconds.
+    downbeats_s : tuple of float
+        Times of the first beat of each bar, a subset of ``beats_s``.
+    beats_per_bar : int
+        Metre used for bars (4 for 4/4).
+    source : str or None
+        The audio file (or the transcription file read back).
+    model : str or None
+        Name of the model that produced it, for provenance.
+    """
+
+    segments: tuple[ChordSegment, ...]
+    duration_s: float
+    key: int = 24
+    key_confidence: float | None = None
+    tempo_bpm: float | None = None
+    beats_s: tuple[float, ...] = ()
+    downbeats_s: tuple[float, ...] = ()
+    beats_per_bar: int = 4
+    source: str | None = None
+    model: str | None = None
