@@ -3,6 +3,7 @@ import math
 import numpy as np
 import pytest
 import soundfile
+from scipy.signal import resample_poly
 
 import chordcli.audio
 from chordcli.audio import MIN_DURATION_S, SILENCE_PEAK_DBFS, Audio, load_audio
@@ -114,15 +115,31 @@ def test_multichannel_folds_extra_channels_into_both_sides(tmp_path, n_channels)
     assert np.abs(audio.samples).max() <= np.abs(data).max()  # never louder than the input
 
 
-def test_reading_in_blocks_matches_reading_at_once(tmp_path, monkeypatch):
-    monkeypatch.setattr(chordcli.audio, "_BLOCK_FRAMES", 1000)
-    data = _tone(10_500, 8000, n_channels=3)
-    path = _write(tmp_path / "b.flac", data, 8000)
-    audio = load_audio(path)
-    whole, _ = soundfile.read(path, dtype="float32", always_2d=True)
-    rest = whole[:, 2]
-    np.testing.assert_allclose(audio.samples[:, 0], (whole[:, 0] + rest) / 2, atol=1e-7)
-    assert audio.n_samples == 10_500
+@pytest.mark.parametrize("block_frames", [50, 777, 4096])
+@pytest.mark.parametrize(
+    ("file_hz", "target_hz", "n_channels"),
+    [(44100, 22050, 2), (44100, 16000, 1), (48000, 22050, 3), (8000, 44100, 2), (22050, 22050, 6)],
+)
+def test_reading_in_blocks_equals_processing_the_whole_signal(
+    tmp_path, monkeypatch, block_frames, file_hz, target_hz, n_channels
+):
+    monkeypatch.setattr(chordcli.audio, "_BLOCK_FRAMES", block_frames)
+    rng = np.random.default_rng(block_frames)
+    data = (0.3 * rng.standard_normal((int(0.61 * file_hz), n_channels))).astype(np.float32)
+    path = _write(tmp_path / "b.wav", data, file_hz, subtype="FLOAT")
+    audio = load_audio(path, sample_rate_hz=target_hz)
+
+    if n_channels == 1:
+        stereo = np.repeat(data, 2, axis=1)
+    elif n_channels == 2:
+        stereo = data
+    else:
+        rest = data[:, 2:].mean(axis=1)
+        stereo = np.stack([data[:, 0] + rest, data[:, 1] + rest], axis=1) / 2
+    g = math.gcd(file_hz, target_hz)
+    expected = resample_poly(stereo.astype(np.float32), target_hz // g, file_hz // g, axis=0)
+    assert audio.samples.shape == expected.shape
+    np.testing.assert_allclose(audio.samples, expected, rtol=0, atol=1e-6)
 
 
 def test_min_duration_is_configurable(tmp_path):
@@ -243,3 +260,13 @@ def test_audio_is_frozen_and_read_only():
 def test_audio_validates_its_fields(samples, error):
     with pytest.raises(error):
         Audio(samples=samples, sample_rate_hz=8000)
+
+
+def test_output_grows_when_the_header_under_reports_the_length():
+    out = chordcli.audio._GrowingArray(3)
+    out.append(np.ones((2, 1), dtype=np.float32))
+    out.append(np.full((5, 2), 2.0, dtype=np.float32))
+    result = out.result()
+    assert result.shape == (7, 2)
+    np.testing.assert_array_equal(result[:2], 1.0)
+    np.testing.assert_array_equal(result[2:], 2.0)
