@@ -1,0 +1,565 @@
+"""The ``chordcli`` command line.
+
+This is the only module that knows Typer, rich and exit codes. Standard
+output carries data only (transcriptions, scores, ``--version``); progress,
+summaries and errors go to standard error. Exit status is 0 when everything
+succeeded, 1 when a file or the run failed (the other files of a batch are
+still processed and a summary is printed) and 2 for usage errors.
+
+Heavy modules (audio decoding, models, TensorFlow, music21, jams,
+matplotlib, mir_eval) are imported inside the commands, so ``--help`` and
+``--version`` stay fast.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from chordcli import __version__
+from chordcli.errors import ChordcliError
+from chordcli.formats import DEFAULT_FORMAT, OutputFormat, format_from_suffix
+
+__all__ = ["app", "main"]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+app = typer.Typer(
+    name="chordcli",
+    help="Transcribe the chords of audio recordings, and export and evaluate chord annotations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Vocabulary(StrEnum):
+    """How detailed the transcribed chord labels are."""
+
+    FULL = "full"
+    SEVENTHS = "sevenths"
+    MAJMIN = "majmin"
+
+
+# ---------------------------------------------------------------------------
+# Reporting
+
+
+def _stderr() -> Console:
+    """Console on the current standard error (looked up at each call, for test runners)."""
+    return Console(stderr=True, soft_wrap=True, highlight=False)
+
+
+def _report_error(message: str) -> None:
+    """Print ``error: <message>`` on standard error."""
+    _stderr().print(Text.assemble(("error:", "bold red"), " ", message))
+
+
+def _report(message: str) -> None:
+    """Print a progress or summary line on standard error."""
+    _stderr().print(Text(message))
+
+
+def _handles_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Turn a ChordcliError escaping `command` into ``error: ...`` and exit status 1."""
+
+    @functools.wraps(command)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return command(*args, **kwargs)
+        except ChordcliError as exc:
+            _report_error(str(exc))
+            raise typer.Exit(1) from None
+
+    return wrapper
+
+
+def _not_available(step: str) -> typer.Exit:
+    """Report that `step` is not part of this version yet; return the exit to raise."""
+    _report_error(f"{step} is not available yet in chordcli {__version__}")
+    return typer.Exit(1)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"chordcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Transcribe the chords of audio recordings, and export and evaluate chord annotations.
+
+    Chords are Harte labels (C:maj7, A:min/b3, N for no chord). Errors go to
+    standard error as one line each; the exit status is 1 if any file failed
+    and 2 for usage errors.
+    """
+
+
+# ---------------------------------------------------------------------------
+# transcribe
+
+
+@app.command()
+@_handles_errors
+def transcribe(
+    audio: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="AUDIO",
+            help="Audio files: WAV, FLAC, OGG or MP3, any sample rate, mono, stereo or more.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="FILE|DIR",
+            help=(
+                "Output file (one input) or existing directory (one file <name>.<format> per "
+                "input). Without it, the result of a single input goes to standard output."
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help=f"Output format. Default: from the suffix of -o, else {DEFAULT_FORMAT.value}.",
+            show_default=False,
+        ),
+    ] = None,
+    vocab: Annotated[
+        Vocabulary,
+        typer.Option(
+            help="Chord vocabulary: full (all 529 chords), sevenths, or majmin (major/minor)."
+        ),
+    ] = Vocabulary.FULL,
+    transpose: Annotated[
+        int,
+        typer.Option(min=-11, max=11, metavar="N", help="Transpose the chords by N semitones."),
+    ] = 0,
+    capo: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=11,
+            metavar="N",
+            help="Write chord shapes for a guitar with a capo on fret N (sounding pitch - N).",
+        ),
+    ] = 0,
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="PATH",
+            exists=True,
+            file_okay=False,
+            help="Model directory (weights, config.json). Default: the bundled model.",
+            show_default=False,
+        ),
+    ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="PNG",
+            help="Also save a figure of the chord posteriors and segments (one input only).",
+            show_default=False,
+        ),
+    ] = None,
+    beat_sync: Annotated[
+        bool,
+        typer.Option("--beat-sync", help="Move chord changes to the nearest beat."),
+    ] = False,
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace output files that already exist."),
+    ] = False,
+) -> None:
+    """Transcribe the chords of audio files.
+
+    Each file is transcribed on its own; a file that cannot be read is
+    reported and the others are still processed.
+
+    For example:
+
+        chordcli transcribe song.wav -o song.lab
+
+        chordcli transcribe *.flac -o out/ --format jams
+
+        chordcli transcribe song.mp3 -o song.musicxml --capo 2
+    """
+    from chordcli.atomic import check_output_path
+    from chordcli.audio import load_audio
+
+    fmt = _resolve_format(output_format, output)
+    outputs = _plan_outputs(audio, output=output, fmt=fmt)
+    if plot is not None:
+        if len(audio) > 1:
+            raise typer.BadParameter("--plot takes one input file only", param_hint="'--plot'")
+        check_output_path(plot, overwrite=overwrite)
+
+    n_failed = 0
+    for path, target in zip(audio, outputs, strict=True):
+        try:
+            if target is not None:
+                check_output_path(target, overwrite=overwrite)
+            sound = load_audio(path)
+        except ChordcliError as exc:
+            _report_error(str(exc))
+            n_failed += 1
+            continue
+        _report(f"{path}: {_format_duration(sound.duration_s)} at {sound.sample_rate_hz} Hz")
+    n_ok = len(audio) - n_failed
+    _report(f"{n_ok} of {len(audio)} {_plural(len(audio), 'file')} loaded, {n_failed} failed")
+    if n_ok == 0:
+        raise typer.Exit(1)
+    raise _not_available("chord transcription (the model step)")
+
+
+def _resolve_format(output_format: OutputFormat | None, output: Path | None) -> OutputFormat:
+    """Choose the format: --format, else the suffix of -o, else the default."""
+    if output_format is not None:
+        return output_format
+    if output is not None and not output.is_dir():
+        inferred = format_from_suffix(output)
+        if inferred is not None:
+            return inferred
+    return DEFAULT_FORMAT
+
+
+def _plan_outputs(
+    audio: list[Path], *, output: Path | None, fmt: OutputFormat
+) -> list[Path | None]:
+    """Output file for each input (None: standard output); raise usage errors."""
+    if output is None:
+        if len(audio) > 1:
+            raise typer.BadParameter(
+                "several inputs need an output directory", param_hint="'-o' / '--output'"
+            )
+        if fmt.is_binary:
+            raise typer.BadParameter(
+                f"{fmt.value} output needs a file", param_hint="'-o' / '--output'"
+            )
+        return [None]
+    if output.is_dir():
+        targets = [output / (path.stem + fmt.suffix) for path in audio]
+        if len(set(targets)) < len(targets):
+            raise typer.BadParameter(
+                "several inputs have the same name; give them separate runs",
+                param_hint="'AUDIO...'",
+            )
+        return targets
+    if len(audio) > 1:
+        raise typer.BadParameter(
+            f"'{output}' is not a directory; several inputs need an existing output directory",
+            param_hint="'-o' / '--output'",
+        )
+    return [output]
+
+
+def _format_duration(seconds: float) -> str:
+    """``m:ss.s`` for a duration in seconds."""
+    minutes, tenths = divmod(round(seconds * 10), 600)
+    return f"{minutes}:{tenths / 10:04.1f}"
+
+
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
+
+
+# ---------------------------------------------------------------------------
+# export
+
+
+_EXPORT_FLAGS = {
+    "musicxml": OutputFormat.MUSICXML,
+    "leadsheet": OutputFormat.LEADSHEET,
+    "chordpro": OutputFormat.CHORDPRO,
+    "midi": OutputFormat.MIDI,
+    "jams": OutputFormat.JAMS,
+}
+
+
+@app.command()
+@_handles_errors
+def export(
+    source: Annotated[
+        Path,
+        typer.Argument(
+            metavar="IN",
+            help="Chord annotation to convert: a LAB file or a chordcli JSON transcription.",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            metavar="OUT",
+            help="Output file. Without it, text formats go to standard output.",
+            show_default=False,
+        ),
+    ] = None,
+    musicxml: Annotated[bool, typer.Option("--musicxml", help="Write MusicXML.")] = False,
+    leadsheet: Annotated[
+        bool, typer.Option("--leadsheet", help="Write a plain-text lead sheet.")
+    ] = False,
+    chordpro: Annotated[bool, typer.Option("--chordpro", help="Write a ChordPro chart.")] = False,
+    midi: Annotated[bool, typer.Option("--midi", help="Write a MIDI file (needs -o).")] = False,
+    jams: Annotated[bool, typer.Option("--jams", help="Write JAMS.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace the output file if it exists.")
+    ] = False,
+) -> None:
+    """Convert a chord annotation (for example a hand-corrected LAB) to another format.
+
+    The format comes from one of the format options, else from the suffix of -o.
+
+    For example:
+
+        chordcli export song.lab --leadsheet -o song.md
+
+        chordcli export song.json -o song.musicxml
+    """
+    from chordcli.atomic import check_output_path
+    from chordcli.lab import read_lab
+
+    chosen = [
+        fmt
+        for flag, fmt in zip(
+            (musicxml, leadsheet, chordpro, midi, jams), _EXPORT_FLAGS.values(), strict=True
+        )
+        if flag
+    ]
+    if len(chosen) > 1:
+        names = ", ".join(f"--{fmt.value}" for fmt in chosen)
+        raise typer.BadParameter(f"choose one output format, not {names}", param_hint=names)
+    fmt = chosen[0] if chosen else (format_from_suffix(output) if output is not None else None)
+    if fmt is None:
+        raise typer.BadParameter(
+            "give a format option (--musicxml, --leadsheet, --chordpro, --midi, --jams) "
+            "or an output file with a known suffix",
+            param_hint="'-o' / '--output'",
+        )
+    if output is None and fmt.is_binary:
+        raise typer.BadParameter(f"{fmt.value} output needs a file", param_hint="'-o' / '--output'")
+
+    if format_from_suffix(source) is OutputFormat.JSON:
+        _check_input_file(source)
+        raise _not_available("reading JSON transcriptions")
+    segments = read_lab(source)
+    if output is not None:
+        check_output_path(output, overwrite=overwrite)
+    _report(f"{source}: {len(segments)} {_plural(len(segments), 'chord segment')}")
+    raise _not_available(f"export to {fmt.value}")
+
+
+def _check_input_file(path: Path) -> None:
+    """Raise ChordcliError unless `path` is an existing file."""
+    if not path.exists():
+        raise ChordcliError(f"cannot read '{path}': file not found")
+    if path.is_dir():
+        raise ChordcliError(f"cannot read '{path}': it is a directory")
+
+
+# ---------------------------------------------------------------------------
+# train
+
+
+@app.command()
+@_handles_errors
+def train(
+    data_dir: Annotated[
+        Path,
+        typer.Argument(
+            metavar="DATA_DIR",
+            help="Training data: audio files with LAB annotations of the same name.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            help="Run directory for checkpoints, logs and the trained model. "
+            "Default: runs/<date-time>.",
+            show_default=False,
+        ),
+    ] = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            metavar="N",
+            help="Number of epochs. Default: from the configuration.",
+            show_default=False,
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            exists=True,
+            dir_okay=False,
+            help="Training configuration (JSON). Default: the configuration of the bundled model.",
+            show_default=False,
+        ),
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Continue the run in --out from its last checkpoint."),
+    ] = False,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            metavar="N",
+            help="Random seed. Default: from the configuration.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Train ChordNet on labelled audio.
+
+    For example:
+
+        chordcli train data/ --out runs/my-run
+
+        chordcli train data/ --out runs/my-run --resume
+    """
+    if resume and out is None:
+        raise typer.BadParameter(
+            "--resume needs the run directory in --out", param_hint="'--resume'"
+        )
+    if not data_dir.is_dir():
+        reason = "it is not a directory" if data_dir.exists() else "directory not found"
+        raise ChordcliError(f"cannot read '{data_dir}': {reason}")
+    if out is not None and not resume and out.exists() and any(out.iterdir()):
+        raise ChordcliError(
+            f"run directory '{out}' already exists and is not empty",
+            hint="use --resume to continue it, or choose another --out",
+        )
+    if resume and out is not None and not out.is_dir():
+        raise ChordcliError(f"cannot resume '{out}': directory not found")
+    raise _not_available("training")
+
+
+# ---------------------------------------------------------------------------
+# eval
+
+
+@app.command(name="eval")
+@_handles_errors
+def evaluate(
+    ref: Annotated[
+        Path,
+        typer.Argument(
+            metavar="REF",
+            help="Reference annotation: a LAB file, or a directory of LAB files.",
+            show_default=False,
+        ),
+    ],
+    est: Annotated[
+        Path,
+        typer.Argument(
+            metavar="EST",
+            help="Estimates to score: a LAB file, or a directory of LAB files matched to the "
+            "references by name. With --audio, the directory the estimates are written to.",
+            show_default=False,
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Print the scores as CSV, one row per file.")
+    ] = False,
+    confusion: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="PNG",
+            help="Also save a confusion figure of reference against estimated chords.",
+            show_default=False,
+        ),
+    ] = None,
+    audio: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="DIR",
+            exists=True,
+            file_okay=False,
+            help="Transcribe the audio files in DIR first (matched to the references by name), "
+            "writing the estimates to EST.",
+            show_default=False,
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="Model used with --audio: a bundled model name or a model directory. "
+            "Default: the bundled model.",
+            show_default=False,
+        ),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Replace the confusion figure if it exists.")
+    ] = False,
+) -> None:
+    """Score chord estimates against references with the mir_eval chord metrics.
+
+    Scores (root, majmin, sevenths, tetrads, mirex, segmentation) go to
+    standard output as a table, JSON or CSV.
+
+    For example:
+
+        chordcli eval refs/ ests/ --confusion confusion.png
+
+        chordcli eval song.lab song.est.lab --json
+    """
+    from chordcli.atomic import check_output_path
+    from chordcli.lab import read_lab
+
+    if as_json and as_csv:
+        raise typer.BadParameter("choose one of --json and --csv", param_hint="'--json' / '--csv'")
+    if model is not None and audio is None:
+        raise typer.BadParameter("--model is used with --audio only", param_hint="'--model'")
+    if confusion is not None:
+        check_output_path(confusion, overwrite=overwrite)
+    inputs = [ref] if audio is not None else [ref, est]
+    for path in inputs:
+        if not path.exists():
+            raise ChordcliError(f"cannot read '{path}': file not found")
+        if path.is_file():
+            read_lab(path)
+    if audio is not None and not est.is_dir():
+        raise ChordcliError(
+            f"cannot write estimates to '{est}': directory not found", hint="create it first"
+        )
+    raise _not_available("evaluation")
+
+
+def main() -> None:
+    """Run the command line (the ``chordcli`` console script)."""
+    app(prog_name="chordcli")
