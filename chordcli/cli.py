@@ -26,6 +26,7 @@ from rich.text import Text
 from chordcli import __version__
 from chordcli.errors import ChordcliError
 from chordcli.formats import DEFAULT_FORMAT, OutputFormat, format_from_suffix
+from theory.simplify import VOCABULARIES
 
 __all__ = ["app", "main"]
 
@@ -42,12 +43,9 @@ app = typer.Typer(
 )
 
 
-class Vocabulary(StrEnum):
-    """How detailed the transcribed chord labels are."""
-
-    FULL = "full"
-    SEVENTHS = "sevenths"
-    MAJMIN = "majmin"
+#: Choices of ``--vocab``, from :data:`theory.simplify.VOCABULARIES` (richest first).
+Vocabulary = StrEnum("Vocabulary", {name.upper(): name for name in VOCABULARIES})
+_DEFAULT_VOCABULARY = Vocabulary(VOCABULARIES[0])
 
 
 # ---------------------------------------------------------------------------
@@ -157,7 +155,7 @@ def transcribe(
         typer.Option(
             help="Chord vocabulary: full (all 529 chords), sevenths, or majmin (major/minor)."
         ),
-    ] = Vocabulary.FULL,
+    ] = _DEFAULT_VOCABULARY,
     transpose: Annotated[
         int,
         typer.Option(min=-11, max=11, metavar="N", help="Transpose the chords by N semitones."),
