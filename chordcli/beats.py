@@ -1,0 +1,356 @@
+"""Beats and bars: onset strength, tempo, dynamic-programming beat tracking, downbeats.
+
+The method is that of Ellis (2007), "Beat tracking by dynamic programming", as in librosa:
+
+1. **Onset strength** (:func:`onset_strength`): log-compressed STFT magnitudes (about 11.6 ms
+   hop), the positive difference from one frame to the next summed over frequency, with its
+   local mean (one second) removed and negative values cut.
+2. **Tempo** (:func:`estimate_tempo`): the autocorrelation of the onset envelope, weighted by a
+   log-normal prior over the beat period (centred on :data:`DEFAULT_TEMPO_PRIOR_BPM` with a
+   standard deviation of :data:`DEFAULT_TEMPO_PRIOR_OCTAVES` octaves); the best lag is refined by
+   parabolic interpolation.
+3. **Beats** (:func:`track_beats`): the best sequence of beat frames maximises the onset strength
+   at the beats minus ``tightness * log(interval / period) ** 2`` for every interval between
+   consecutive beats; dynamic programming finds it in one pass. Weak beats at the start and end
+   (in silence) are dropped.
+4. **Downbeats** (:func:`downbeats_from_changes`): of the ``beats_per_bar`` possible bar phases,
+   the one that puts the most chord changes on the first beat of a bar.
+
+All work is done in blocks, so memory stays bounded for hour-long recordings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.fft
+import scipy.ndimage
+import scipy.signal
+
+__all__ = [
+    "DEFAULT_BEATS_PER_BAR",
+    "DEFAULT_TEMPO_PRIOR_BPM",
+    "DEFAULT_TEMPO_PRIOR_OCTAVES",
+    "DEFAULT_TIGHTNESS",
+    "Beats",
+    "OnsetEnvelope",
+    "downbeats_from_changes",
+    "estimate_tempo",
+    "onset_strength",
+    "snap_to_beats",
+    "track_beats",
+]
+
+#: Centre of the tempo prior in beats per minute.
+DEFAULT_TEMPO_PRIOR_BPM: float = 120.0
+#: Standard deviation of the tempo prior, in octaves (log2 units).
+DEFAULT_TEMPO_PRIOR_OCTAVES: float = 1.0
+#: Weight of the interval penalty of the beat tracker (Ellis's alpha).
+DEFAULT_TIGHTNESS: float = 100.0
+#: Metre assumed for bars.
+DEFAULT_BEATS_PER_BAR: int = 4
+
+_HOP_S = 256 / 22050  # about 11.6 ms
+_WINDOW_S = 1024 / 22050  # about 46 ms
+_MIN_BPM, _MAX_BPM = 30.0, 300.0
+_BLOCK_FRAMES = 4096
+
+
+@dataclass(frozen=True)
+class OnsetEnvelope:
+    """Onset strength of a recording.
+
+    Attributes
+    ----------
+    strength : ndarray, shape (n_frames,), float32
+        Non-negative onset strength; frame ``i`` belongs to time
+        ``offset_s + i / frames_per_second``.
+    frames_per_second : float
+        Frame rate.
+    offset_s : float
+        Time of frame 0 in seconds. The flux of a sharp onset peaks when the onset has entered
+        the first quarter of the analysis window, a quarter window before it reaches the frame
+        centre, so frames are dated a quarter window later than their centre.
+    """
+
+    strength: np.ndarray
+    frames_per_second: float
+    offset_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Beats:
+    """Tempo and beats of a recording.
+
+    Attributes
+    ----------
+    tempo_bpm : float or None
+        Tempo in beats per minute; None when no beat was found.
+    beats_s : tuple of float
+        Beat times in seconds.
+    """
+
+    tempo_bpm: float | None
+    beats_s: tuple[float, ...]
+
+
+def onset_strength(samples: np.ndarray, *, sample_rate_hz: int) -> OnsetEnvelope:
+    """Compute the onset strength envelope of audio.
+
+    Parameters
+    ----------
+    samples : ndarray, shape (n_samples,) or (n_samples, n_channels)
+        Audio; channels are averaged.
+    sample_rate_hz : int
+        Sample rate in Hz.
+
+    Returns
+    -------
+    OnsetEnvelope
+        Spectral-flux onset strength at about 86 frames per second.
+    """
+    x = np.asarray(samples, dtype=np.float32)
+    if x.ndim == 2:
+        x = x.mean(axis=1, dtype=np.float32)
+    hop = max(1, round(_HOP_S * sample_rate_hz))
+    n_fft = 1 << int(np.ceil(np.log2(_WINDOW_S * sample_rate_hz)))
+    n_frames = 1 + len(x) // hop
+    window = scipy.signal.get_window("hann", n_fft).astype(np.float32)
+    top_bin = min(n_fft // 2 + 1, int(8000.0 * n_fft / sample_rate_hz))
+    flux = np.zeros(n_frames, dtype=np.float32)
+    previous = None
+    for f0 in range(0, n_frames, _BLOCK_FRAMES):
+        f1 = min(f0 + _BLOCK_FRAMES, n_frames)
+        a = f0 * hop - n_fft // 2
+        b = (f1 - 1) * hop + n_fft - n_fft // 2
+        seg = np.zeros(b - a, dtype=np.float32)
+        lo, hi = max(a, 0), min(b, len(x))
+        if hi > lo:
+            seg[lo - a : hi - a] = x[lo:hi]
+        frames = np.lib.stride_tricks.sliding_window_view(seg, n_fft)[::hop][: f1 - f0]
+        spec = np.abs(scipy.fft.rfft(frames * window, axis=1)[:, 1:top_bin])
+        spec = np.log1p(100.0 * spec, dtype=np.float32)
+        if previous is None:
+            previous = spec[:1]
+        diff = np.diff(np.concatenate([previous, spec]), axis=0)
+        flux[f0:f1] = np.maximum(diff, 0.0).mean(axis=1)
+        previous = spec[-1:]
+    fps = sample_rate_hz / hop
+    local = scipy.ndimage.uniform_filter1d(flux, size=max(1, round(fps)), mode="nearest")
+    strength = np.maximum(flux - local, 0.0).astype(np.float32)
+    return OnsetEnvelope(
+        strength=strength, frames_per_second=fps, offset_s=n_fft / 4 / sample_rate_hz
+    )
+
+
+def estimate_tempo(
+    onsets: OnsetEnvelope,
+    *,
+    prior_bpm: float = DEFAULT_TEMPO_PRIOR_BPM,
+    prior_octaves: float = DEFAULT_TEMPO_PRIOR_OCTAVES,
+) -> float | None:
+    """Estimate the tempo from the autocorrelation of the onset strength.
+
+    Parameters
+    ----------
+    onsets : OnsetEnvelope
+        Onset strength (see :func:`onset_strength`).
+    prior_bpm : float
+        Centre of the log-normal tempo prior in beats per minute.
+    prior_octaves : float
+        Standard deviation of the prior in octaves.
+
+    Returns
+    -------
+    float or None
+        Tempo in beats per minute (30..300), or None if the envelope is flat (no onsets).
+    """
+    env = onsets.strength.astype(np.float64)
+    fps = onsets.frames_per_second
+    if len(env) < 4 or not np.any(env > 0):
+        return None
+    env = env - env.mean()
+    n = len(env)
+    size = scipy.fft.next_fast_len(2 * n)
+    spectrum = scipy.fft.rfft(env, size)
+    acf = scipy.fft.irfft(spectrum * np.conj(spectrum), size)[:n]
+    acf /= np.maximum(n - np.arange(n), 1)  # unbiased
+    min_lag = max(1, int(np.floor(60.0 * fps / _MAX_BPM)))
+    max_lag = min(n - 2, int(np.ceil(60.0 * fps / _MIN_BPM)))
+    if max_lag <= min_lag + 1:
+        return None
+    lags = np.arange(min_lag, max_lag + 1)
+    bpm = 60.0 * fps / lags
+    weight = np.exp(-0.5 * (np.log2(bpm / prior_bpm) / prior_octaves) ** 2)
+    score = acf[lags] * weight
+    best = int(np.argmax(score))
+    if score[best] <= 0:
+        return None
+    lag = float(lags[best])
+    if 0 < best < len(score) - 1:
+        y0, y1, y2 = acf[lags[best] - 1], acf[lags[best]], acf[lags[best] + 1]
+        denom = y0 - 2 * y1 + y2
+        if denom < 0:
+            lag += 0.5 * (y0 - y2) / denom
+    return float(60.0 * fps / lag)
+
+
+def track_beats(
+    onsets: OnsetEnvelope,
+    *,
+    tempo_bpm: float | None = None,
+    tightness: float = DEFAULT_TIGHTNESS,
+) -> Beats:
+    """Track beats by dynamic programming (Ellis 2007).
+
+    Parameters
+    ----------
+    onsets : OnsetEnvelope
+        Onset strength (see :func:`onset_strength`).
+    tempo_bpm : float, optional
+        Tempo in beats per minute; estimated with :func:`estimate_tempo` if None.
+    tightness : float
+        Weight of the penalty ``(log(interval / period)) ** 2`` on every beat interval.
+
+    Returns
+    -------
+    Beats
+        The tempo and the beat times (empty if no tempo could be found).
+    """
+    if tempo_bpm is None:
+        tempo_bpm = estimate_tempo(onsets)
+    env = onsets.strength.astype(np.float64)
+    fps = onsets.frames_per_second
+    if tempo_bpm is None or len(env) == 0 or not np.any(env > 0):
+        return Beats(tempo_bpm=None, beats_s=())
+    period = 60.0 * fps / tempo_bpm
+    # Normalise the envelope and smooth it with a Gaussian of a 32nd of the period (as librosa).
+    env = env / (env.std() + 1e-12)
+    width = np.arange(-period, period + 1)
+    kernel = np.exp(-0.5 * (width * 32.0 / period) ** 2)
+    local = np.convolve(env, kernel, mode="same") - env.mean()
+    lo, hi = int(np.round(-2 * period)), -int(np.round(period / 2))
+    lags = np.arange(lo, hi + 1)  # negative offsets to previous beats
+    penalty = -tightness * np.log(-lags / period) ** 2
+    n = len(local)
+    score = np.zeros(n)
+    back = np.full(n, -1, dtype=np.int64)
+    started = np.flatnonzero(local >= 0.01 * local.max())
+    first_beat = int(started[0]) if len(started) else n
+    # Every predecessor lies at least -hi frames back, so frames come in chunks of -hi at once.
+    step = max(1, -hi)
+    for t0 in range(0, n, step):
+        ts = np.arange(t0, min(t0 + step, n))
+        idx = ts[:, None] + lags[None, :]
+        cand = np.where(idx >= 0, score[np.maximum(idx, 0)] + penalty, -np.inf)
+        j = np.argmax(cand, axis=1)
+        best = cand[np.arange(len(ts)), j]
+        # Link to the best predecessor only if that adds to the score (else a chain starts).
+        link = np.isfinite(best) & (best > 0) & (ts >= first_beat)
+        score[ts] = local[ts] + np.where(link, best, 0.0)
+        back[ts[link]] = idx[np.arange(len(ts)), j][link]
+    # Last beat: the best local maximum of the score within the last period.
+    maxima = (
+        np.flatnonzero((score[1:-1] >= score[:-2]) & (score[1:-1] >= score[2:])) + 1
+        if n > 2
+        else np.arange(n)
+    )
+    if len(maxima) == 0:
+        return Beats(tempo_bpm=float(tempo_bpm), beats_s=())
+    median = np.median(score[maxima])
+    candidates = maxima[score[maxima] >= 0.5 * median]
+    beat = int(candidates[-1]) if len(candidates) else int(maxima[-1])
+    beats = [beat]
+    while back[beat] >= 0:
+        beat = int(back[beat])
+        beats.append(beat)
+    frames = np.array(beats[::-1])
+    frames = _trim_weak_beats(frames, local)
+    return Beats(
+        tempo_bpm=float(tempo_bpm), beats_s=tuple((onsets.offset_s + frames / fps).tolist())
+    )
+
+
+def _trim_weak_beats(frames: np.ndarray, local: np.ndarray) -> np.ndarray:
+    """Drop leading and trailing beats whose onset strength is below half the beats' RMS."""
+    if len(frames) == 0:
+        return frames
+    values = local[frames]
+    threshold = 0.5 * np.sqrt(np.mean(values**2))
+    strong = np.flatnonzero(values >= threshold)
+    if len(strong) == 0:
+        return frames[:0]
+    return frames[strong[0] : strong[-1] + 1]
+
+
+def downbeats_from_changes(
+    beats_s: tuple[float, ...] | np.ndarray,
+    change_times_s: tuple[float, ...] | np.ndarray,
+    *,
+    beats_per_bar: int = DEFAULT_BEATS_PER_BAR,
+) -> tuple[float, ...]:
+    """Choose the bar phase that puts the most chord changes on the first beat of a bar.
+
+    A chord change counts for the beat nearest to it when it lies within half a beat interval.
+    Ties go to the earliest phase.
+
+    Parameters
+    ----------
+    beats_s : array_like, shape (n_beats,)
+        Beat times in seconds, increasing.
+    change_times_s : array_like, shape (n_changes,)
+        Chord change times in seconds.
+    beats_per_bar : int
+        Beats per bar (4 for 4/4).
+
+    Returns
+    -------
+    tuple of float
+        Downbeat times, every ``beats_per_bar``-th beat starting at the chosen phase.
+    """
+    beats = np.asarray(beats_s, dtype=np.float64)
+    changes = np.asarray(change_times_s, dtype=np.float64)
+    if beats_per_bar < 1:
+        raise ValueError(f"beats_per_bar must be >= 1, got {beats_per_bar}")
+    if len(beats) == 0:
+        return ()
+    votes = np.zeros(beats_per_bar)
+    if len(beats) > 1 and len(changes):
+        nearest = np.clip(np.searchsorted(beats, changes), 1, len(beats) - 1)
+        left, right = beats[nearest - 1], beats[nearest]
+        index = np.where(changes - left < right - changes, nearest - 1, nearest)
+        interval = np.diff(beats)
+        local = interval[np.clip(index, 0, len(interval) - 1)]
+        near = np.abs(beats[index] - changes) <= 0.5 * local
+        np.add.at(votes, index[near] % beats_per_bar, 1.0)
+    phase = int(np.argmax(votes))
+    return tuple(beats[phase::beats_per_bar].tolist())
+
+
+def snap_to_beats(
+    times_s: np.ndarray | tuple[float, ...], beats_s: np.ndarray | tuple[float, ...]
+) -> np.ndarray:
+    """Move each time to the nearest beat.
+
+    Parameters
+    ----------
+    times_s : array_like, shape (n,)
+        Times in seconds.
+    beats_s : array_like, shape (n_beats,)
+        Beat times in seconds, increasing.
+
+    Returns
+    -------
+    ndarray, shape (n,), float64
+        The nearest beat of each time (the times unchanged if there are no beats).
+    """
+    times = np.asarray(times_s, dtype=np.float64)
+    beats = np.asarray(beats_s, dtype=np.float64)
+    if len(beats) == 0:
+        return times.copy()
+    idx = np.clip(np.searchsorted(beats, times), 1, max(len(beats) - 1, 1))
+    if len(beats) == 1:
+        return np.full_like(times, beats[0])
+    left, right = beats[idx - 1], beats[idx]
+    return np.where(times - left <= right - times, left, right)

@@ -1,0 +1,80 @@
+"""Onset strength, tempo, beat tracking and downbeats on synthetic click tracks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chordcli.beats import (
+    OnsetEnvelope,
+    downbeats_from_changes,
+    estimate_tempo,
+    onset_strength,
+    snap_to_beats,
+    track_beats,
+)
+
+SR = 22050
+
+
+def click_track(bpm: float, *, duration_s: float = 20.0, start_s: float = 0.5, sr: int = SR):
+    rng = np.random.default_rng(0)
+    y = 0.001 * rng.normal(size=int(duration_s * sr)).astype(np.float32)
+    clicks = np.arange(start_s, duration_s - 0.3, 60.0 / bpm)
+    n = int(0.1 * sr)
+    tone = np.sin(2 * np.pi * 1000 * np.arange(n) / sr) * np.exp(-np.arange(n) / (0.01 * sr))
+    for c in clicks:
+        i = int(round(c * sr))
+        y[i : i + n] += 0.5 * tone.astype(np.float32)
+    return y, clicks
+
+
+@pytest.mark.parametrize("sr", [22050, 44100])
+def test_click_track_at_120_bpm(sr):
+    y, clicks = click_track(120.0, sr=sr)
+    env = onset_strength(y, sample_rate_hz=sr)
+    assert isinstance(env, OnsetEnvelope)
+    assert env.frames_per_second == pytest.approx(86.1, abs=0.2)
+    tempo = estimate_tempo(env)
+    assert tempo == pytest.approx(120.0, rel=0.02)
+    beats = np.array(track_beats(env).beats_s)
+    assert len(beats) == len(clicks)
+    assert np.max(np.abs(beats - clicks)) < 0.030
+
+
+@pytest.mark.parametrize("bpm", [75.0, 96.0, 140.0])
+def test_other_tempi(bpm):
+    y, clicks = click_track(bpm, duration_s=24.0)
+    env = onset_strength(y, sample_rate_hz=SR)
+    assert estimate_tempo(env) == pytest.approx(bpm, rel=0.02)
+    beats = np.array(track_beats(env).beats_s)
+    errors = [np.min(np.abs(beats - c)) for c in clicks]
+    assert np.max(errors) < 0.030
+
+
+def test_stereo_input_and_silence_give_no_beats():
+    silence = np.zeros((SR * 3, 2), dtype=np.float32)
+    env = onset_strength(silence, sample_rate_hz=SR)
+    assert estimate_tempo(env) is None
+    result = track_beats(env)
+    assert result.tempo_bpm is None and result.beats_s == ()
+
+
+def test_downbeats_follow_chord_changes():
+    beats = np.arange(0.5, 20.0, 0.5)
+    # Chord changes every bar on beat index 2, 6, 10, ... (third beat from the start).
+    changes = beats[2::4] + 0.03
+    down = downbeats_from_changes(beats, changes, beats_per_bar=4)
+    assert down[:3] == pytest.approx([1.5, 3.5, 5.5])
+    # In 3/4 with changes on beat index 1, 4, 7, ...
+    down3 = downbeats_from_changes(beats, beats[1::3], beats_per_bar=3)
+    assert down3[:2] == pytest.approx([1.0, 2.5])
+    # No changes: the first beat starts the first bar.
+    assert downbeats_from_changes(beats, [], beats_per_bar=4)[0] == pytest.approx(0.5)
+    assert downbeats_from_changes([], [1.0]) == ()
+
+
+def test_snap_to_beats():
+    beats = [1.0, 2.0, 3.0]
+    np.testing.assert_allclose(snap_to_beats([0.2, 1.4, 1.6, 2.5, 9.0], beats), [1, 1, 2, 2, 3])
+    np.testing.assert_allclose(snap_to_beats([0.3], []), [0.3])
