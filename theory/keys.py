@@ -15,6 +15,9 @@ class      display      JAMS key_mode   mir_eval.key
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+import numpy as np
 
 from theory.harte import Chord, parse_chord
 from theory.pitch import FLAT_NAMES, SHARP_NAMES, PitchNameError, pitch_class
@@ -28,6 +31,7 @@ __all__ = [
     "chord_symbol",
     "key_flats",
     "key_index",
+    "key_from_chords",
     "key_is_minor",
     "key_name",
     "key_tonic",
@@ -191,6 +195,73 @@ def chord_symbol(chord: Chord | str, *, key: int | None = None) -> str:
     if chord.is_inversion:
         symbol += "/" + spell_pc(chord.bass_pc, key=key)
     return symbol
+
+
+# Key profiles of Albrecht & Shanahan (2013, Music Perception 31(1)): pitch-class distributions of
+# major- and minor-key passages, tonic first. Of the classic profiles (Krumhansl-Kessler, Temperley,
+# Albrecht-Shanahan) these match chord annotations best (benchmarks/bench_key_from_chords.py).
+_MAJOR_PROFILE = np.array(
+    [0.238, 0.006, 0.111, 0.006, 0.137, 0.094, 0.016, 0.214, 0.009, 0.080, 0.008, 0.081]
+)
+_MINOR_PROFILE = np.array(
+    [0.220, 0.006, 0.104, 0.123, 0.019, 0.103, 0.012, 0.214, 0.062, 0.022, 0.061, 0.052]
+)
+
+
+def key_from_chords(
+    labels: Sequence[str | Chord], *, durations_s: Sequence[float] | None = None
+) -> int:
+    """Estimate the key of a chord progression by key-profile matching.
+
+    Each chord adds its duration to every pitch class it sounds (bass included); the key is the
+    one of the 24 whose rotated Albrecht-Shanahan profile correlates best with that histogram.
+
+    Parameters
+    ----------
+    labels : sequence of str or Chord
+        Harte labels or parsed chords, in any order. ``N`` and ``X`` add nothing.
+    durations_s : sequence of float, optional
+        Duration of each chord in seconds, same length as `labels`; every chord counts 1 if
+        omitted.
+
+    Returns
+    -------
+    int
+        Key class 0..23, or :data:`KEY_NONE` when no chord sounds a pitch class or the histogram
+        is flat (every pitch class equally long).
+
+    Raises
+    ------
+    ChordLabelError
+        If a label is not a Harte chord.
+    ValueError
+        If `durations_s` does not have one entry per label.
+
+    Examples
+    --------
+    >>> key_name(key_from_chords(["A:min", "D:min", "E:7", "A:min"]))
+    'A minor'
+    """
+    if durations_s is None:
+        durations = np.ones(len(labels))
+    else:
+        durations = np.asarray(durations_s, dtype=float)
+        if durations.shape != (len(labels),):
+            raise ValueError(f"durations_s has {durations.size} entries for {len(labels)} labels")
+    histogram = np.zeros(12)
+    for label, duration in zip(labels, durations, strict=True):
+        chord = parse_chord(label) if isinstance(label, str) else label
+        histogram[list(chord.pitch_classes)] += duration
+    histogram -= histogram.mean()
+    if not np.any(np.abs(histogram) > 1e-12):
+        return KEY_NONE
+    profiles = np.stack(
+        [np.roll(_MAJOR_PROFILE, k) for k in range(12)]
+        + [np.roll(_MINOR_PROFILE, k) for k in range(12)]
+    )
+    profiles -= profiles.mean(axis=1, keepdims=True)
+    scores = profiles @ histogram / np.linalg.norm(profiles, axis=1)
+    return int(np.argmax(scores))
 
 
 assert N_QUALITIES == len(_QUALITIES)
