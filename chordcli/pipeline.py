@@ -1,0 +1,365 @@
+"""From audio to a :class:`~chordcli.segments.Transcription`: CQT, model, decoding, key, beats.
+
+Stages of :func:`analyse_audio` (each timed, see :class:`StageTimes`):
+
+1. **cqt**: :func:`models.cqt.cqt` over the whole recording with the model's own feature
+   parameters (``backend.cqt_config``), computed in blocks;
+2. **model**: ``backend.predict`` gives per-frame posteriors (:class:`models.backend.ModelOutput`);
+3. **decode**: :func:`theory.decode.decode` turns them into chord segments (slash chords from
+   the bass head); the key is the class with the highest mean key posterior;
+4. **beats**: onset strength, tempo and beats (:mod:`chordcli.beats`); downbeats are the bar
+   phase that puts most chord changes on beat one; ``beat_sync`` moves every chord change to
+   the nearest beat;
+5. labels are simplified to the requested vocabulary (:func:`theory.simplify.simplify_label`)
+   and transposed by ``transpose - capo`` semitones (a capo on fret N shows the shapes played,
+   N semitones below the sounding chords); the key follows.
+
+Frame ``i`` of the features is centred at ``i / frames_per_second`` seconds, so a segment of
+frames ``[a, b)`` spans ``[(a - 1/2) / fps, (b - 1/2) / fps)``, clipped to the recording.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from chordcli.audio import Audio, load_audio
+from chordcli.beats import (
+    DEFAULT_BEATS_PER_BAR,
+    downbeats_from_changes,
+    onset_strength,
+    snap_to_beats,
+    track_beats,
+)
+from chordcli.segments import ChordSegment, Transcription
+from models.backend import ChordBackend, ModelOutput
+from theory.decode import DEFAULT_KEY_WEIGHT, DEFAULT_VECTOR_WEIGHT, decode
+from theory.keys import KEY_NONE
+from theory.simplify import VOCABULARIES, simplify_label
+from theory.transpose import transpose_key, transpose_label
+
+__all__ = [
+    "DEFAULT_VOCAB",
+    "VOCABULARIES",
+    "Analysis",
+    "StageTimes",
+    "analyse_audio",
+    "analyse_file",
+    "transcribe_audio",
+    "transcribe_file",
+]
+
+#: Chord vocabulary used unless another is asked for.
+DEFAULT_VOCAB: str = "full"
+
+
+@dataclass(frozen=True)
+class StageTimes:
+    """Wall-clock time of each stage of the pipeline, in seconds.
+
+    Attributes
+    ----------
+    load_s, cqt_s, model_s, decode_s, beats_s : float
+        Reading and resampling the audio (0 when given audio), the CQT, the model, the
+        decoder, and beat tracking.
+    """
+
+    load_s: float = 0.0
+    cqt_s: float = 0.0
+    model_s: float = 0.0
+    decode_s: float = 0.0
+    beats_s: float = 0.0
+
+    @property
+    def total_s(self) -> float:
+        """Sum of all stages."""
+        return self.load_s + self.cqt_s + self.model_s + self.decode_s + self.beats_s
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A transcription with what produced it.
+
+    Attributes
+    ----------
+    transcription : Transcription
+        Chords, key, tempo, beats and downbeats.
+    times : StageTimes
+        Time spent in each stage.
+    output : ModelOutput or None
+        The model's posteriors (kept only when asked for).
+    features : ndarray, shape (n_frames, n_bins, 2), or None
+        The CQT (kept only when asked for, for figures).
+    """
+
+    transcription: Transcription
+    times: StageTimes
+    output: ModelOutput | None = None
+    features: np.ndarray | None = None
+
+
+def analyse_audio(
+    audio: Audio,
+    *,
+    backend: ChordBackend,
+    vocab: str = DEFAULT_VOCAB,
+    beat_sync: bool = False,
+    transpose: int = 0,
+    capo: int = 0,
+    key_weight: float = DEFAULT_KEY_WEIGHT,
+    vector_weight: float = DEFAULT_VECTOR_WEIGHT,
+    keep: bool = False,
+) -> Analysis:
+    """Transcribe decoded audio, timing each stage.
+
+    Parameters
+    ----------
+    audio : Audio
+        The recording (any sample rate; the CQT converts it).
+    backend : ChordBackend
+        A loaded model (:func:`models.backend.load_backend`).
+    vocab : {'full', 'sevenths', 'majmin'}
+        Chord vocabulary of the labels (see :mod:`theory.simplify`).
+    beat_sync : bool
+        Move chord changes to the nearest beat.
+    transpose : int
+        Semitones to transpose the chords and key by.
+    capo : int
+        Capo fret (0..11): chords are shown ``capo`` semitones lower, as played.
+    key_weight, vector_weight : float
+        Weights of the key prior and the smoothed-vector score in the decoder
+        (:func:`theory.decode.decode`).
+    keep : bool
+        Keep the features and the model output in the result (for figures).
+
+    Returns
+    -------
+    Analysis
+        The transcription, the stage times, and the features and posteriors if ``keep``.
+
+    Raises
+    ------
+    ValueError
+        If ``vocab`` is unknown or ``capo`` is out of range.
+    """
+    from models.cqt import cqt
+
+    if vocab not in VOCABULARIES:
+        raise ValueError(f"unknown vocabulary {vocab!r} (hint: one of {', '.join(VOCABULARIES)})")
+    if not 0 <= capo <= 11:
+        raise ValueError(f"capo must be a fret 0..11, got {capo}")
+    clock = time.perf_counter()
+    features = cqt(audio.samples, sample_rate_hz=audio.sample_rate_hz, config=backend.cqt_config)
+    cqt_s = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    onsets = onset_strength(audio.samples, sample_rate_hz=audio.sample_rate_hz)
+    beats = track_beats(onsets)
+    beats_s = time.perf_counter() - clock
+    duration_s = audio.duration_s
+
+    clock = time.perf_counter()
+    output = backend.predict(features)
+    model_s = time.perf_counter() - clock
+    if not keep:
+        del features
+        features = None
+
+    clock = time.perf_counter()
+    decoding = decode(
+        output.chord,
+        smooth_chroma=output.smooth_chroma,
+        change=output.change,
+        bass=output.bass,
+        key=output.key,
+        key_weight=key_weight,
+        vector_weight=vector_weight,
+    )
+    fps = float(output.frames_per_second)
+    key_mean = np.asarray(output.key, dtype=np.float32).mean(axis=0, dtype=np.float64)
+    key = int(np.argmax(key_mean))
+    key_confidence = float(key_mean[key])
+    segments = []
+    for seg in decoding.segments:
+        start_s = max(0.0, (seg.start_frame - 0.5) / fps)
+        end_s = min(duration_s, (seg.end_frame - 0.5) / fps)
+        if seg.end_frame == output.n_frames:
+            end_s = duration_s
+        if end_s > start_s:
+            segments.append(ChordSegment(start_s, end_s, seg.label, seg.confidence))
+    decode_s = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    changes = [s.start_s for s in segments[1:]]
+    if beat_sync and beats.beats_s:
+        segments = _snap_segments(segments, beats.beats_s)
+        changes = [s.start_s for s in segments[1:]]
+    downbeats = downbeats_from_changes(beats.beats_s, changes, beats_per_bar=DEFAULT_BEATS_PER_BAR)
+    beats_s += time.perf_counter() - clock
+
+    shift = int(transpose) - int(capo)
+    labels_changed = vocab != "full" or shift % 12 != 0
+    if labels_changed:
+        segments = [
+            replace(s, label=transpose_label(simplify_label(s.label, vocab), shift))
+            for s in segments
+        ]
+        segments = _merge_equal(segments)
+    if key != KEY_NONE:
+        key = transpose_key(key, shift)
+    transcription = Transcription(
+        segments=tuple(segments),
+        duration_s=duration_s,
+        key=key,
+        key_confidence=key_confidence,
+        tempo_bpm=beats.tempo_bpm,
+        beats_s=beats.beats_s,
+        downbeats_s=downbeats,
+        beats_per_bar=DEFAULT_BEATS_PER_BAR,
+        source=str(audio.path) if audio.path is not None else None,
+        model=backend.name,
+    )
+    times = StageTimes(cqt_s=cqt_s, model_s=model_s, decode_s=decode_s, beats_s=beats_s)
+    return Analysis(
+        transcription=transcription,
+        times=times,
+        output=output if keep else None,
+        features=features,
+    )
+
+
+def analyse_file(
+    path: str | os.PathLike[str],
+    *,
+    backend: ChordBackend,
+    vocab: str = DEFAULT_VOCAB,
+    beat_sync: bool = False,
+    transpose: int = 0,
+    capo: int = 0,
+    key_weight: float = DEFAULT_KEY_WEIGHT,
+    vector_weight: float = DEFAULT_VECTOR_WEIGHT,
+    keep: bool = False,
+) -> Analysis:
+    """Read an audio file and transcribe it (see :func:`analyse_audio` for the parameters).
+
+    The audio is read at the model's sample rate (``backend.cqt_config.sample_rate_hz``).
+
+    Returns
+    -------
+    Analysis
+        As :func:`analyse_audio`, with the time spent reading the file.
+
+    Raises
+    ------
+    chordcli.errors.AudioError
+        If the file cannot be read or used (the message names it).
+    """
+    clock = time.perf_counter()
+    audio = load_audio(path, sample_rate_hz=backend.cqt_config.sample_rate_hz)
+    load_s = time.perf_counter() - clock
+    result = analyse_audio(
+        audio,
+        backend=backend,
+        vocab=vocab,
+        beat_sync=beat_sync,
+        transpose=transpose,
+        capo=capo,
+        key_weight=key_weight,
+        vector_weight=vector_weight,
+        keep=keep,
+    )
+    return replace(result, times=replace(result.times, load_s=load_s))
+
+
+def transcribe_audio(
+    audio: Audio,
+    *,
+    backend: ChordBackend,
+    vocab: str = DEFAULT_VOCAB,
+    beat_sync: bool = False,
+    transpose: int = 0,
+    capo: int = 0,
+) -> Transcription:
+    """Transcribe the chords of decoded audio.
+
+    Parameters
+    ----------
+    audio : Audio
+        The recording.
+    backend : ChordBackend
+        A loaded model.
+    vocab : {'full', 'sevenths', 'majmin'}
+        Chord vocabulary of the labels.
+    beat_sync : bool
+        Move chord changes to the nearest beat.
+    transpose : int
+        Semitones to transpose by.
+    capo : int
+        Capo fret; chords are shown as played with the capo.
+
+    Returns
+    -------
+    Transcription
+        Chord segments with confidences, key, tempo, beats and downbeats.
+    """
+    return analyse_audio(
+        audio, backend=backend, vocab=vocab, beat_sync=beat_sync, transpose=transpose, capo=capo
+    ).transcription
+
+
+def transcribe_file(
+    path: str | os.PathLike[str],
+    *,
+    backend: ChordBackend,
+    vocab: str = DEFAULT_VOCAB,
+    beat_sync: bool = False,
+    transpose: int = 0,
+    capo: int = 0,
+) -> Transcription:
+    """Transcribe the chords of an audio file (see :func:`transcribe_audio`).
+
+    Raises
+    ------
+    chordcli.errors.AudioError
+        If the file cannot be read or used (the message names it).
+    """
+    return analyse_file(
+        path, backend=backend, vocab=vocab, beat_sync=beat_sync, transpose=transpose, capo=capo
+    ).transcription
+
+
+def _snap_segments(segments: list[ChordSegment], beats_s: tuple[float, ...]) -> list[ChordSegment]:
+    """Move every chord change to the nearest beat; segments shorter than nothing vanish."""
+    if len(segments) < 2:
+        return segments
+    bounds = np.array([s.start_s for s in segments[1:]])
+    snapped = snap_to_beats(bounds, beats_s)
+    starts = [segments[0].start_s, *snapped.tolist()]
+    ends = [*snapped.tolist(), segments[-1].end_s]
+    out: list[ChordSegment] = []
+    for seg, start, end in zip(segments, starts, ends, strict=True):
+        start = max(start, out[-1].end_s if out else start)
+        if end > start:
+            out.append(replace(seg, start_s=start, end_s=end))
+    return _merge_equal(out)
+
+
+def _merge_equal(segments: list[ChordSegment]) -> list[ChordSegment]:
+    """Merge neighbours with the same label; the confidence is the duration-weighted mean."""
+    out: list[ChordSegment] = []
+    for seg in segments:
+        if out and out[-1].label == seg.label and abs(out[-1].end_s - seg.start_s) < 1e-9:
+            prev = out[-1]
+            confidence = None
+            if prev.confidence is not None and seg.confidence is not None:
+                total = prev.duration_s + seg.duration_s
+                confidence = (
+                    prev.confidence * prev.duration_s + seg.confidence * seg.duration_s
+                ) / total
+            out[-1] = ChordSegment(prev.start_s, seg.end_s, prev.label, confidence)
+        else:
+            out.append(seg)
+    return out

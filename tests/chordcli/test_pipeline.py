@@ -1,0 +1,105 @@
+"""The transcription pipeline on synthetic audio with the template backend."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile
+
+from chordcli.errors import AudioError, ChordcliError, OutputExistsError
+from chordcli.jsonio import format_json, parse_json, read_json, write_json
+from chordcli.pipeline import analyse_file, transcribe_audio, transcribe_file
+from chordcli.segments import Transcription
+from models.backend import load_backend
+from tests.synth_audio import chord_progression
+from theory.keys import parse_key
+
+LABELS = ["C:maj", "A:min", "F:maj", "G:maj"] * 2
+
+
+@pytest.fixture(scope="module")
+def backend():
+    return load_backend("template")
+
+
+@pytest.fixture(scope="module")
+def song(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pipeline") / "song.wav"
+    soundfile.write(path, chord_progression(LABELS, chord_s=2.0), 22050, subtype="PCM_16")
+    return path
+
+
+def _label_at(transcription: Transcription, time_s: float) -> str:
+    for seg in transcription.segments:
+        if seg.start_s <= time_s < seg.end_s:
+            return seg.label
+    raise AssertionError(f"no segment at {time_s}")
+
+
+def test_transcribe_file(song, backend):
+    result = analyse_file(song, backend=backend)
+    t = result.transcription
+    assert t.duration_s == pytest.approx(16.0, abs=0.01)
+    assert t.model == "template" and t.source == str(song)
+    assert [_label_at(t, 1.0 + 2 * i) for i in range(8)] == LABELS
+    # Segments tile the recording and carry confidences.
+    assert t.segments[0].start_s == 0.0 and t.segments[-1].end_s == pytest.approx(t.duration_s)
+    for a, b in zip(t.segments, t.segments[1:], strict=False):
+        assert a.end_s == pytest.approx(b.start_s)
+    assert all(0.0 <= s.confidence <= 1.0 for s in t.segments)
+    assert t.key in {parse_key("C:maj"), parse_key("A:min")}
+    assert t.tempo_bpm is not None and t.beats_s
+    assert set(t.downbeats_s) <= set(t.beats_s)
+    times = result.times
+    assert times.load_s > 0 and times.cqt_s > 0 and times.total_s >= times.model_s
+    assert result.features is None and result.output is None
+
+
+def test_vocab_transpose_and_capo(song, backend):
+    t = transcribe_file(song, backend=backend, vocab="majmin", transpose=2)
+    assert [_label_at(t, 1.0 + 2 * i) for i in range(4)] == ["D:maj", "B:min", "G:maj", "A:maj"]
+    capo = transcribe_file(song, backend=backend, capo=3)
+    # Capo 3: C sounds, the shape played is A.
+    assert [_label_at(capo, 1.0 + 2 * i) for i in range(4)] == ["A:maj", "F#:min", "D:maj", "E:maj"]
+    assert capo.key in {parse_key("A:maj"), parse_key("F#:min")}
+    with pytest.raises(ValueError, match="vocabulary"):
+        transcribe_file(song, backend=backend, vocab="triads")
+
+
+def test_beat_sync_puts_changes_on_beats(song, backend):
+    from chordcli.audio import load_audio
+
+    audio = load_audio(song, sample_rate_hz=22050)
+    t = transcribe_audio(audio, backend=backend, beat_sync=True)
+    beats = np.array(t.beats_s)
+    for seg in t.segments[1:]:
+        assert np.min(np.abs(beats - seg.start_s)) < 1e-9
+
+
+def test_keep_gives_features_and_posteriors(song, backend):
+    result = analyse_file(song, backend=backend, keep=True)
+    assert result.features.shape[1:] == (252, 2)
+    assert result.output.chord.shape == (result.features.shape[0], 529)
+
+
+def test_corrupt_file_raises_audio_error(tmp_path, backend):
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEnot really")
+    with pytest.raises(AudioError, match="bad.wav"):
+        transcribe_file(bad, backend=backend)
+
+
+def test_json_round_trip(song, backend, tmp_path):
+    t = transcribe_file(song, backend=backend)
+    path = write_json(t, tmp_path / "song.json")
+    back = read_json(path)
+    assert [s.label for s in back.segments] == [s.label for s in t.segments]
+    assert back.key == t.key and back.beats_s == pytest.approx(t.beats_s, abs=1e-4)
+    assert back.tempo_bpm == pytest.approx(t.tempo_bpm, abs=1e-3)
+    assert back.segments[0].confidence == pytest.approx(t.segments[0].confidence, abs=1e-4)
+    with pytest.raises(OutputExistsError):
+        write_json(t, path)
+    with pytest.raises(ChordcliError, match="not a chordcli transcription"):
+        parse_json('{"a": 1}', source="x.json")
+    with pytest.raises(ChordcliError, match="x.json"):
+        parse_json(format_json(t).replace('"C:maj"', '"C:nope"'), source="x.json")
