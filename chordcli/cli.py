@@ -17,7 +17,7 @@ import functools
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -27,6 +27,10 @@ from chordcli import __version__
 from chordcli.errors import ChordcliError
 from chordcli.formats import DEFAULT_FORMAT, OutputFormat, format_from_suffix
 from theory.simplify import VOCABULARIES
+
+if TYPE_CHECKING:
+    from chordcli.evaluate import EvalReport, FilePair
+    from chordcli.segments import Transcription
 
 __all__ = ["app", "main"]
 
@@ -170,12 +174,11 @@ def transcribe(
         ),
     ] = 0,
     model: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             metavar="PATH",
-            exists=True,
-            file_okay=False,
-            help="Model directory (weights, config.json). Default: the bundled model.",
+            help="Model: 'template' (the chroma-template baseline), a bundled model name, or a "
+            "model directory (weights, config.json). Default: the bundled model.",
             show_default=False,
         ),
     ] = None,
@@ -183,7 +186,7 @@ def transcribe(
         Path | None,
         typer.Option(
             metavar="PNG",
-            help="Also save a figure of the chord posteriors and segments (one input only).",
+            help="Also save a figure of the CQT with the chords and beats (one input only).",
             show_default=False,
         ),
     ] = None,
@@ -209,8 +212,12 @@ def transcribe(
 
         chordcli transcribe song.mp3 -o song.musicxml --capo 2
     """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     from chordcli.atomic import check_output_path
-    from chordcli.audio import load_audio
+    from chordcli.pipeline import analyse_file
+    from models.backend import ModelError, load_backend
+    from theory import key_name
 
     fmt = _resolve_format(output_format, output)
     outputs = _plan_outputs(audio, output=output, fmt=fmt)
@@ -218,23 +225,99 @@ def transcribe(
         if len(audio) > 1:
             raise typer.BadParameter("--plot takes one input file only", param_hint="'--plot'")
         check_output_path(plot, overwrite=overwrite)
+    try:
+        backend = load_backend(model)
+    except ModelError as exc:
+        _report_error(str(exc))
+        raise typer.Exit(1) from None
 
     n_failed = 0
-    for path, target in zip(audio, outputs, strict=True):
-        try:
-            if target is not None:
-                check_output_path(target, overwrite=overwrite)
-            sound = load_audio(path)
-        except ChordcliError as exc:
-            _report_error(str(exc))
-            n_failed += 1
-            continue
-        _report(f"{path}: {_format_duration(sound.duration_s)} at {sound.sample_rate_hz} Hz")
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=_stderr(),
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("transcribing", total=len(audio))
+        for path, target in zip(audio, outputs, strict=True):
+            progress.update(task, description=f"transcribing {path.name}")
+            try:
+                if target is not None:
+                    check_output_path(target, overwrite=overwrite)
+                result = analyse_file(
+                    path,
+                    backend=backend,
+                    vocab=vocab.value,
+                    beat_sync=beat_sync,
+                    transpose=transpose,
+                    capo=capo,
+                    keep=plot is not None,
+                )
+                t = result.transcription
+                _write_transcription(t, target, fmt=fmt, overwrite=overwrite)
+                if plot is not None:
+                    from chordcli.plot import plot_transcription
+
+                    plot_transcription(
+                        t,
+                        result.features,
+                        plot,
+                        frames_per_second=backend.cqt_config.frames_per_second,
+                        bins_per_octave=backend.cqt_config.bins_per_octave,
+                        overwrite=overwrite,
+                    )
+            except ChordcliError as exc:
+                progress.console.print(Text.assemble(("error:", "bold red"), " ", str(exc)))
+                n_failed += 1
+            else:
+                tempo = f"{t.tempo_bpm:.0f} bpm" if t.tempo_bpm else "no tempo"
+                where = f" -> {target}" if target is not None else ""
+                progress.console.print(
+                    Text(
+                        f"{path}: key {key_name(t.key)}, {tempo}, "
+                        f"{len(t.segments)} {_plural(len(t.segments), 'chord')}{where}"
+                    )
+                )
+            progress.advance(task)
     n_ok = len(audio) - n_failed
-    _report(f"{n_ok} of {len(audio)} {_plural(len(audio), 'file')} loaded, {n_failed} failed")
-    if n_ok == 0:
+    if len(audio) > 1 or n_failed:
+        _report(
+            f"{n_ok} of {len(audio)} {_plural(len(audio), 'file')} transcribed, {n_failed} failed"
+        )
+    if n_failed:
         raise typer.Exit(1)
-    raise _not_available("chord transcription (the model step)")
+
+
+def _write_transcription(
+    transcription: Transcription, target: Path | None, *, fmt: OutputFormat, overwrite: bool
+) -> None:
+    """Write a transcription to `target` in `fmt`, or to standard output if `target` is None."""
+    from chordcli.atomic import write_text_atomic
+    from chordcli.jsonio import format_json
+    from chordcli.lab import format_lab
+
+    if fmt is OutputFormat.LAB:
+        text = format_lab(transcription.segments)
+    elif fmt is OutputFormat.JSON:
+        text = format_json(transcription)
+    else:
+        try:
+            from chordcli import writers
+        except ImportError:
+            raise ChordcliError(
+                f"{fmt.value} output is not available yet in chordcli {__version__}",
+                hint="use --format lab or json",
+            ) from None
+        if target is not None:
+            writers.write_transcription(transcription, target, format=fmt, overwrite=overwrite)
+            return
+        text = writers.format_transcription(transcription, format=fmt)
+    if target is None:
+        typer.echo(text, nl=False)
+    else:
+        write_text_atomic(target, text, overwrite=overwrite)
 
 
 def _resolve_format(output_format: OutputFormat | None, output: Path | None) -> OutputFormat:
@@ -473,31 +556,35 @@ def train(
 @_handles_errors
 def evaluate(
     ref: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
-            metavar="REF",
-            help="Reference annotation: a LAB file, or a directory of LAB files.",
+            metavar="[REF]",
+            help="Reference annotations: a LAB or JAMS file, or a directory searched "
+            "recursively (a LAB file's key is read from <name>.key beside it). "
+            "With --audio: default DIR itself.",
             show_default=False,
         ),
-    ],
+    ] = None,
     est: Annotated[
-        Path,
+        Path | None,
         typer.Argument(
-            metavar="EST",
-            help="Estimates to score: a LAB file, or a directory of LAB files matched to the "
-            "references by name. With --audio, the directory the estimates are written to.",
+            metavar="[EST]",
+            help="Estimates to score: a LAB, JAMS or chordcli JSON file, or a directory "
+            "paired with REF by file name. With --audio: an existing directory to save the "
+            "transcriptions to as LAB (optional).",
             show_default=False,
         ),
-    ],
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
     as_csv: Annotated[
-        bool, typer.Option("--csv", help="Print the scores as CSV, one row per file.")
+        bool, typer.Option("--csv", help="Print the scores as CSV, one row per song.")
     ] = False,
     confusion: Annotated[
         Path | None,
         typer.Option(
             metavar="PNG",
-            help="Also save a confusion figure of reference against estimated chords.",
+            help="Also save a chord-quality confusion figure to PNG, its matrix to "
+            "<PNG name>.csv and per-quality recall/precision to <PNG name>-qualities.csv.",
             show_default=False,
         ),
     ] = None,
@@ -507,8 +594,8 @@ def evaluate(
             metavar="DIR",
             exists=True,
             file_okay=False,
-            help="Transcribe the audio files in DIR first (matched to the references by name), "
-            "writing the estimates to EST.",
+            help="Transcribe the audio files in DIR (searched recursively) and score them "
+            "against the LAB files of the same name beside them (or in REF).",
             show_default=False,
         ),
     ] = None,
@@ -516,46 +603,231 @@ def evaluate(
         str | None,
         typer.Option(
             metavar="NAME",
-            help="Model used with --audio: a bundled model name or a model directory. "
-            "Default: the bundled model.",
+            help="Model used with --audio: 'template' (the chroma-template baseline), a "
+            "bundled model name or a model directory. Default: the bundled model.",
             show_default=False,
         ),
     ] = None,
     overwrite: Annotated[
-        bool, typer.Option("--overwrite", help="Replace the confusion figure if it exists.")
+        bool,
+        typer.Option("--overwrite", help="Replace confusion or transcription files that exist."),
     ] = False,
 ) -> None:
     """Score chord estimates against references with the mir_eval chord metrics.
 
-    Scores (root, majmin, sevenths, tetrads, mirex, segmentation) go to
-    standard output as a table, JSON or CSV.
+    Prints root, majmin, majmin_inv, mirex, thirds, triads, sevenths, tetrads
+    (and their _inv forms), overseg, underseg and seg, duration-weighted over
+    all songs (as MIREX) and as the mean over songs, and the key score where
+    both sides have a key. Files without a partner are listed on standard
+    error; the exit status is 1 if a file could not be read or nothing was
+    scored.
 
     For example:
 
         chordcli eval refs/ ests/ --confusion confusion.png
 
-        chordcli eval song.lab song.est.lab --json
+        chordcli eval song.lab song.json --json
+
+        chordcli eval --audio data/dev --model template
     """
+    import json
+
     from chordcli.atomic import check_output_path
-    from chordcli.lab import read_lab
+    from chordcli.evaluate import evaluate_pairs, pair_paths
 
     if as_json and as_csv:
         raise typer.BadParameter("choose one of --json and --csv", param_hint="'--json' / '--csv'")
     if model is not None and audio is None:
         raise typer.BadParameter("--model is used with --audio only", param_hint="'--model'")
-    if confusion is not None:
-        check_output_path(confusion, overwrite=overwrite)
-    inputs = [ref] if audio is not None else [ref, est]
-    for path in inputs:
-        if not path.exists():
-            raise ChordcliError(f"cannot read '{path}': file not found")
-        if path.is_file():
-            read_lab(path)
-    if audio is not None and not est.is_dir():
-        raise ChordcliError(
-            f"cannot write estimates to '{est}': directory not found", hint="create it first"
+    if audio is None and (ref is None or est is None):
+        raise typer.BadParameter(
+            "give a reference and an estimate (files or directories), or --audio DIR",
+            param_hint="'REF' / 'EST'",
         )
-    raise _not_available("evaluation")
+    if confusion is not None:
+        for path in _confusion_outputs(confusion):
+            check_output_path(path, overwrite=overwrite)
+
+    if audio is not None:
+        report = _evaluate_audio(
+            audio,
+            ref=ref,
+            est=est,
+            model=model,
+            overwrite=overwrite,
+            confusion=confusion is not None,
+        )
+    else:
+        assert ref is not None and est is not None
+        report = evaluate_pairs(pair_paths(ref, est), confusion=confusion is not None)
+
+    for problem in report.problems:
+        if problem.kind == "missing":
+            _report(f"skipped: {problem.message}")
+        else:
+            _report_error(problem.message)
+    if not report.songs:
+        _report_error("nothing was scored" + (" (no pairs found)" if not report.problems else ""))
+        raise typer.Exit(1)
+
+    if as_json:
+        from chordcli.evaluate import report_to_dict
+
+        typer.echo(json.dumps(report_to_dict(report), indent=2))
+    elif as_csv:
+        from chordcli.evaluate import report_to_csv
+
+        typer.echo(report_to_csv(report), nl=False)
+    else:
+        _print_eval_tables(report)
+
+    if report.confusion is not None and confusion is not None:
+        from chordcli.confusion import save_confusion
+
+        written = save_confusion(report.confusion, confusion, overwrite=overwrite)
+        _report("wrote " + ", ".join(str(p) for p in written))
+    n_errors = sum(p.kind == "error" for p in report.problems)
+    n_missing = len(report.problems) - n_errors
+    _report(
+        f"{len(report.songs)} {_plural(len(report.songs), 'song')} scored "
+        f"({_format_duration(report.duration_s)}), {n_missing} skipped without a partner, "
+        f"{n_errors} failed"
+    )
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _confusion_outputs(png: Path) -> tuple[Path, Path, Path]:
+    """Return the three files written by ``--confusion PNG``."""
+    return png, png.with_name(png.stem + ".csv"), png.with_name(png.stem + "-qualities.csv")
+
+
+def _evaluate_audio(
+    audio: Path,
+    *,
+    ref: Path | None,
+    est: Path | None,
+    model: str | None,
+    overwrite: bool,
+    confusion: bool,
+) -> EvalReport:
+    """Transcribe a labelled folder with a model and score it (``eval --audio``)."""
+    from chordcli.atomic import check_output_path
+    from chordcli.evaluate import EvalError, evaluate_audio_folder, find_labelled_audio
+    from chordcli.lab import write_lab
+    from chordcli.pipeline import transcribe_file
+    from models.backend import ModelError, load_backend
+
+    if ref is not None and not ref.is_dir():
+        raise EvalError(f"with --audio, REF must be a directory of annotations: '{ref}'")
+    if est is not None:
+        if not est.is_dir():
+            raise EvalError(
+                f"cannot save transcriptions to '{est}': not a directory", hint="create it first"
+            )
+        for pair in find_labelled_audio(audio, references=ref).pairs:
+            check_output_path(est / f"{pair.name}.lab", overwrite=overwrite)
+    try:
+        backend = load_backend(model)
+    except ModelError as exc:
+        _report_error(str(exc))
+        raise typer.Exit(1) from None
+    total = len(find_labelled_audio(audio, references=ref).pairs)
+    done = 0
+
+    def progress(pair: FilePair) -> None:
+        nonlocal done
+        done += 1
+        _report(f"[{done}/{total}] {pair.est_path}")
+
+    def transcribe(path: Path) -> Transcription:
+        transcription = transcribe_file(path, backend=backend)
+        if est is not None:
+            write_lab(transcription.segments, est / f"{path.stem}.lab", overwrite=overwrite)
+        return transcription
+
+    return evaluate_audio_folder(
+        audio,
+        transcribe=transcribe,
+        references=ref,
+        model=backend.name,
+        confusion=confusion,
+        on_song=progress,
+        catch=(ModelError,),
+    )
+
+
+#: Columns of the per-song table (all 15 metrics are in --json and --csv).
+_SONG_COLUMNS = ("root", "majmin", "majmin_inv", "mirex", "sevenths", "tetrads", "seg")
+
+
+def _print_eval_tables(report: EvalReport) -> None:
+    """Print the per-song, dataset and per-quality tables on standard output."""
+    from rich import box
+    from rich.table import Table
+
+    from chordcli.evaluate import ALL_METRICS
+
+    out = Console(soft_wrap=False, highlight=False)
+    if not out.is_terminal:
+        out.width = max(out.width, 120)  # files and pipes get whole tables
+    style = {"box": box.SIMPLE_HEAD, "title_justify": "left", "title_style": "bold"}
+
+    def pct(value: float | None) -> str:
+        return "-" if value is None or value != value else f"{100 * value:.1f}"
+
+    if len(report.songs) > 1:
+        songs = Table(title="Songs (%)", **style)
+        songs.add_column("song")
+        songs.add_column("duration", justify="right")
+        for metric in _SONG_COLUMNS:
+            songs.add_column(metric, justify="right")
+        songs.add_column("key", justify="right")
+        for song in report.songs:
+            songs.add_row(
+                song.name,
+                _format_duration(song.duration_s),
+                *(pct(song.scores[m]) for m in _SONG_COLUMNS),
+                pct(song.key_score),
+            )
+        out.print(songs)
+    title = f"{len(report.songs)} {_plural(len(report.songs), 'song')}, " + _format_duration(
+        report.duration_s
+    )
+    if report.model:
+        title += f", model {report.model}"
+    summary = Table(title=f"Scores (%): {title}", **style)
+    summary.add_column("metric")
+    summary.add_column("weighted", justify="right")
+    summary.add_column("mean", justify="right")
+    for metric in ALL_METRICS:
+        summary.add_row(metric, pct(report.weighted[metric]), pct(report.mean[metric]))
+    if report.key_songs:
+        summary.add_row(f"key weighted ({report.key_songs})", "", pct(report.key_weighted))
+        summary.add_row(f"key exact ({report.key_songs})", "", pct(report.key_accuracy))
+    out.print(summary)
+    if report.confusion is not None:
+        from chordcli.confusion import quality_table
+
+        qualities = Table(title="Chord qualities (%, time in m:ss)", **style)
+        for name in ("quality", "ref time", "recall", "precision", "bass", "wrong root"):
+            qualities.add_column(name, justify="left" if name == "quality" else "right")
+        qualities.add_column("most confused with")
+        for row in quality_table(report.confusion):
+            if row.reference_s == 0:
+                continue
+            qualities.add_row(
+                row.quality,
+                _format_duration(row.reference_s),
+                pct(row.recall),
+                pct(row.precision),
+                pct(row.bass_accuracy),
+                pct(row.root_error),
+                f"{row.top_confusion} ({pct(row.top_confusion_share)})"
+                if row.top_confusion
+                else "",
+            )
+        out.print(qualities)
 
 
 def main() -> None:

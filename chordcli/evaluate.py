@@ -43,7 +43,7 @@ import math
 import os
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -500,9 +500,9 @@ def pair_paths(
         If a path does not exist, or one is a file and the other a directory.
     """
     ref, est = Path(ref), Path(est)
-    for path, what in ((ref, "reference"), (est, "estimate")):
+    for path in (ref, est):
         if not path.exists():
-            raise EvalError(f"{what} '{path}' does not exist")
+            raise EvalError(f"cannot read '{path}': file not found")
     if ref.is_dir() != est.is_dir():
         raise EvalError(
             f"cannot pair '{ref}' with '{est}': one is a directory and the other a file",
@@ -971,14 +971,16 @@ def report_to_dict(report: EvalReport) -> dict:
         ``{"model", "songs_scored", "duration_s", "weighted": {metric: score},
         "mean": {...}, "key": {"songs", "weighted", "accuracy"},
         "songs": [{"name", "ref", "est", "duration_s", "scores", "ref_key", "est_key",
-        "key_score"}], "problems": [{"path", "kind", "message"}]}``; keys as JAMS strings.
+        "key_score"}], "problems": [{"path", "kind", "message"}]}``, keys as JAMS strings;
+        with a confusion, ``"qualities"``: the rows of
+        :func:`chordcli.confusion.quality_table` as dicts.
     """
     from theory import key_to_jams
 
     def key_text(key: int | None) -> str | None:
         return None if key is None else key_to_jams(key)
 
-    return {
+    data = {
         "model": report.model,
         "songs_scored": len(report.songs),
         "duration_s": _json_number(report.duration_s),
@@ -1006,6 +1008,17 @@ def report_to_dict(report: EvalReport) -> dict:
             {"path": p.path, "kind": p.kind, "message": p.message} for p in report.problems
         ],
     }
+    if report.confusion is not None:
+        from chordcli.confusion import quality_table
+
+        data["qualities"] = [
+            {
+                name: _json_number(value) if isinstance(value, float) else value
+                for name, value in asdict(row).items()
+            }
+            for row in quality_table(report.confusion)
+        ]
+    return data
 
 
 def report_to_csv(report: EvalReport) -> str:

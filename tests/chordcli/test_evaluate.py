@@ -299,7 +299,7 @@ def test_pair_two_files_and_usage_errors(folders, tmp_path):
     assert pairing.pairs == (FilePair("a", ref / "a.lab", est / "b.lab"),)
     with pytest.raises(EvalError, match="one is a directory"):
         pair_paths(ref, est / "a.lab")
-    with pytest.raises(EvalError, match="does not exist"):
+    with pytest.raises(EvalError, match="file not found"):
         pair_paths(tmp_path / "nope", est)
 
 
