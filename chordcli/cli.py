@@ -571,7 +571,7 @@ def evaluate(
             metavar="[EST]",
             help="Estimates to score: a LAB, JAMS or chordcli JSON file, or a directory "
             "paired with REF by file name. With --audio: an existing directory to save the "
-            "transcriptions to as LAB (optional).",
+            "transcriptions to as chordcli JSON (optional).",
             show_default=False,
         ),
     ] = None,
@@ -714,7 +714,7 @@ def _evaluate_audio(
     """Transcribe a labelled folder with a model and score it (``eval --audio``)."""
     from chordcli.atomic import check_output_path
     from chordcli.evaluate import EvalError, evaluate_audio_folder, find_labelled_audio
-    from chordcli.lab import write_lab
+    from chordcli.jsonio import write_json
     from chordcli.pipeline import transcribe_file
     from models.backend import ModelError, load_backend
 
@@ -726,7 +726,7 @@ def _evaluate_audio(
                 f"cannot save transcriptions to '{est}': not a directory", hint="create it first"
             )
         for pair in find_labelled_audio(audio, references=ref).pairs:
-            check_output_path(est / f"{pair.name}.lab", overwrite=overwrite)
+            check_output_path(est / f"{pair.name}.json", overwrite=overwrite)
     try:
         backend = load_backend(model)
     except ModelError as exc:
@@ -743,7 +743,7 @@ def _evaluate_audio(
     def transcribe(path: Path) -> Transcription:
         transcription = transcribe_file(path, backend=backend)
         if est is not None:
-            write_lab(transcription.segments, est / f"{path.stem}.lab", overwrite=overwrite)
+            write_json(transcription, est / f"{path.stem}.json", overwrite=overwrite)
         return transcription
 
     return evaluate_audio_folder(

@@ -353,7 +353,7 @@ def read_annotation(path: str | os.PathLike[str]) -> Annotation:
     path : str or os.PathLike
         ``.lab`` (with an optional ``<stem>.key`` file beside it), ``.jams`` (the first
         ``chord`` annotation and the ``key_mode`` annotation) or ``.json`` (a chordcli
-        transcription, read by :func:`chordcli.writers.read_transcription`).
+        transcription, read by :func:`chordcli.jsonio.read_json`).
 
     Returns
     -------
@@ -372,21 +372,12 @@ def read_annotation(path: str | os.PathLike[str]) -> Annotation:
         key_path = path.with_suffix(KEY_SUFFIX)
         key = read_key_file(key_path) if key_path.is_file() else None
         return Annotation(segments=segments, key=key, source=str(path))
-    if suffix in (".json", ".jams"):
-        try:
-            from chordcli.writers import read_transcription
-        except ImportError:
-            if suffix == ".json":
-                raise EvalError(
-                    f"cannot read '{path}': JSON transcriptions need chordcli.writers",
-                    hint="score the LAB or JAMS output instead",
-                ) from None
-            return _read_jams(path)
-        if suffix == ".jams":
-            # Keep the reference's main key (read_transcription may take the first one).
-            return _read_jams(path)
-        transcription = read_transcription(path)
-        return annotation_from_transcription(transcription, source=str(path))
+    if suffix == ".json":
+        from chordcli.jsonio import read_json
+
+        return annotation_from_transcription(read_json(path), source=str(path))
+    if suffix == ".jams":
+        return _read_jams(path)
     raise EvalError(
         f"cannot read '{path}': unknown annotation format '{path.suffix}'",
         hint="use .lab, .jams or .json",

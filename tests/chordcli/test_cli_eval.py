@@ -185,12 +185,11 @@ def test_eval_audio_with_the_template_model(runner, tmp_path):
     assert song["ref_key"] == "C:major" and song["est_key"] is not None
     assert song["scores"]["root"] > 0.7  # two plain triads, 2 s each
     assert "skipped: no chord annotation for 'unlabelled.wav'" in result.stderr
-    assert (out / "song.lab").is_file()
-    # the saved transcription scores the same when read back
-    again = runner.invoke(app, ["eval", str(data / "song.lab"), str(out / "song.lab"), "--json"])
-    assert json.loads(again.stdout)["weighted"]["root"] == pytest.approx(
-        report["weighted"]["root"], abs=1e-5
-    )
+    assert (out / "song.json").is_file()
+    # the saved transcription scores the same when read back, key included
+    again = json.loads(runner.invoke(app, ["eval", str(data), str(out), "--json"]).stdout)
+    assert again["weighted"] == pytest.approx(report["weighted"], abs=1e-5)
+    assert again["songs"][0]["key_score"] == song["key_score"]
     # transcriptions are not overwritten without --overwrite
     result = runner.invoke(app, [*args, str(data), str(out)])
     assert result.exit_code == 1 and "already exists" in result.stderr

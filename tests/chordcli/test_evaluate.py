@@ -403,3 +403,23 @@ def test_annotation_is_frozen():
     ann = Annotation(segments=())
     with pytest.raises(AttributeError):
         ann.key = 3  # type: ignore[misc]
+
+
+def test_json_estimate_carries_its_key(folders):
+    from chordcli.jsonio import write_json
+
+    ref, est = folders
+    (est / "a.lab").unlink()
+    transcription = Transcription(
+        segments=tuple(segs((0, 2, "C:maj"), (2, 4, "A:min"))),
+        duration_s=4.0,
+        key=parse_key("G:maj"),
+        model="stand-in",
+    )
+    write_json(transcription, est / "a.json")
+    report = evaluate_pairs(pair_paths(ref, est))
+    a = report.songs[0]
+    assert a.est_path.endswith("a.json")
+    assert a.scores["root"] == 1.0
+    assert (a.est_key, a.key_score) == (parse_key("G"), 0.5)  # a fifth above C major
+    assert (report.key_songs, report.key_weighted) == (1, 0.5)
