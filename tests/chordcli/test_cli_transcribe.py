@@ -1,0 +1,128 @@
+"""``chordcli transcribe`` end to end with the template model, through CliRunner."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile
+from typer.testing import CliRunner
+
+from chordcli.cli import app
+from chordcli.lab import parse_lab, read_lab
+from models.backend import DEFAULT_MODEL, WEIGHTS_DIR
+from tests.synth_audio import chord_progression
+
+LABELS = ["C:maj", "G:maj", "A:min", "F:maj"]
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture(scope="module")
+def songs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("songs")
+    paths = []
+    for i, shift_labels in enumerate([LABELS, LABELS[::-1]]):
+        path = folder / f"song{i}.wav"
+        soundfile.write(path, chord_progression(shift_labels, chord_s=2.0), 22050)
+        paths.append(path)
+    return paths
+
+
+def _errors(result):
+    return [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+
+
+def test_single_input_prints_lab_on_stdout_only(runner, songs):
+    result = runner.invoke(app, ["transcribe", str(songs[0]), "--model", "template"])
+    assert result.exit_code == 0, result.stderr
+    segments = parse_lab(result.stdout)  # stdout is a valid LAB and nothing else
+    labels = [s.label for s in segments if s.duration_s > 0.5]
+    assert labels == LABELS
+    assert "key " in result.stderr and "bpm" in result.stderr
+
+
+def test_format_follows_the_output_suffix(runner, songs, tmp_path):
+    out = tmp_path / "song.json"
+    result = runner.invoke(
+        app, ["transcribe", str(songs[0]), "-o", str(out), "--model", "template"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    data = json.loads(out.read_text())
+    assert data["model"] == "template" and data["segments"][0]["label"] == "C:maj"
+    assert data["key"] in {"C:major", "A:minor"} and data["tempo_bpm"] > 0
+    # --format wins over the suffix.
+    out2 = tmp_path / "other.json"
+    args = ["transcribe", str(songs[0]), "-o", str(out2), "--format", "lab", "--model", "template"]
+    assert runner.invoke(app, args).exit_code == 0
+    assert read_lab(out2)[0].label == "C:maj"
+
+
+def test_batch_with_a_corrupt_file_writes_all_good_outputs_and_exits_1(runner, songs, tmp_path):
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt garbage garbage")
+    out = tmp_path / "out"
+    out.mkdir()
+    args = ["transcribe", str(songs[0]), str(corrupt), str(songs[1]), "-o", str(out)]
+    result = runner.invoke(app, [*args, "--model", "template"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert len(_errors(result)) == 1 and "corrupt.wav" in _errors(result)[0]
+    assert (out / "song0.lab").is_file() and (out / "song1.lab").is_file()
+    assert not (out / "corrupt.lab").exists()
+    assert "2 of 3 files transcribed, 1 failed" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_vocab_transpose_capo_options(runner, songs):
+    args = ["transcribe", str(songs[0]), "--model", "template", "--vocab", "majmin"]
+    result = runner.invoke(app, [*args, "--transpose", "2", "--capo", "2"])
+    assert result.exit_code == 0
+    assert [s.label for s in parse_lab(result.stdout) if s.duration_s > 0.5] == LABELS
+    result = runner.invoke(app, [*args, "--capo", "5"])
+    assert [s.label for s in parse_lab(result.stdout) if s.duration_s > 0.5] == [
+        "G:maj",
+        "D:maj",
+        "E:min",
+        "C:maj",
+    ]
+
+
+def test_beat_sync_and_plot(runner, songs, tmp_path):
+    png = tmp_path / "song.png"
+    out = tmp_path / "song.json"
+    args = ["transcribe", str(songs[0]), "-o", str(out), "--plot", str(png), "--beat-sync"]
+    result = runner.invoke(app, [*args, "--model", "template"])
+    assert result.exit_code == 0, result.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    data = json.loads(out.read_text())
+    beats = np.array(data["beats_s"])
+    for seg in data["segments"][1:]:
+        assert np.min(np.abs(beats - seg["start_s"])) < 1e-3
+    # The figure is not replaced without --overwrite.
+    again = runner.invoke(app, [*args, "--model", "template"])
+    assert again.exit_code == 1 and "already exists" in again.stderr
+
+
+def test_unknown_model_is_one_error_line(runner, songs):
+    result = runner.invoke(app, ["transcribe", str(songs[0]), "--model", "no/such/model"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert _errors(result) == [
+        line for line in _errors(result) if "no/such/model" in line and "--model template" in line
+    ]
+    assert len(_errors(result)) == 1
+
+
+@pytest.mark.skipif(
+    (WEIGHTS_DIR / DEFAULT_MODEL / "config.json").is_file(), reason="bundled weights exist"
+)
+def test_missing_bundled_weights_suggest_the_template(runner, songs):
+    result = runner.invoke(app, ["transcribe", str(songs[0])])
+    assert result.exit_code == 1
+    assert DEFAULT_MODEL in result.stderr and "--model template" in result.stderr
