@@ -78,6 +78,7 @@ __all__ = [
     "align_segments",
     "annotation_from_transcription",
     "evaluate_audio_folder",
+    "evaluate_audio_pairs",
     "evaluate_pairs",
     "find_labelled_audio",
     "pair_paths",
@@ -881,6 +882,39 @@ def evaluate_audio_folder(
         If `folder` (or `references`) is not a directory.
     """
     pairing = find_labelled_audio(folder, references=references)
+    return evaluate_audio_pairs(
+        pairing,
+        transcribe=transcribe,
+        model=model,
+        confusion=confusion,
+        on_song=on_song,
+        catch=catch,
+    )
+
+
+def evaluate_audio_pairs(
+    pairing: Pairing,
+    *,
+    transcribe: Callable[[Path], Transcription],
+    model: str | None = None,
+    confusion: bool = False,
+    on_song: Callable[[FilePair], None] | None = None,
+    catch: tuple[type[BaseException], ...] = (),
+) -> EvalReport:
+    """Transcribe the audio of each pair (``est_path``) and score it against ``ref_path``.
+
+    Parameters
+    ----------
+    pairing : Pairing
+        Usually from :func:`find_labelled_audio`, possibly a subset of its pairs.
+    transcribe, model, confusion, on_song, catch
+        As for :func:`evaluate_audio_folder`.
+
+    Returns
+    -------
+    EvalReport
+        Scores with the transcriber's key as the estimated key.
+    """
 
     def estimate(pair: FilePair) -> tuple[tuple[ChordSegment, ...], int | None]:
         transcription = transcribe(pair.est_path)
