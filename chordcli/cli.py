@@ -558,7 +558,7 @@ def evaluate(
     ref: Annotated[
         Path | None,
         typer.Argument(
-            metavar="[REF]",
+            metavar="REF",
             help="Reference annotations: a LAB or JAMS file, or a directory searched "
             "recursively (a LAB file's key is read from <name>.key beside it). "
             "With --audio: default DIR itself.",
@@ -568,7 +568,7 @@ def evaluate(
     est: Annotated[
         Path | None,
         typer.Argument(
-            metavar="[EST]",
+            metavar="EST",
             help="Estimates to score: a LAB, JAMS or chordcli JSON file, or a directory "
             "paired with REF by file name. With --audio: an existing directory to save the "
             "transcriptions to as chordcli JSON (optional).",
