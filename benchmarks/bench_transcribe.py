@@ -1,0 +1,150 @@
+"""Time each stage of `chordcli transcribe` and its peak memory for a 4-minute and a 60-minute file.
+
+The audio is synthesised (a loop of harmonic chord tones with a drum-like click on every beat,
+44.1 kHz stereo WAV) under .cache/bench/ and reused on later runs. Every file is transcribed in a
+fresh process so that its peak RSS is its own; the start-up (imports, model loading) is timed
+separately and is not part of the stage times.
+
+    python benchmarks/bench_transcribe.py [--model template] [--markdown]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+CACHE = REPO / ".cache" / "bench"
+RATE = 44100
+LOOP = ["C:maj", "A:min", "F:maj", "G:7", "E:min", "A:min7", "D:min", "G:maj"]
+
+
+def _loop_audio(seconds_per_chord: float = 2.0) -> np.ndarray:
+    from theory.harte import parse_chord
+
+    n = int(seconds_per_chord * RATE)
+    t = np.arange(n) / RATE
+    env = np.minimum(1.0, t / 0.02) * np.exp(-0.7 * t)
+    rng = np.random.default_rng(0)
+    parts = []
+    for label in LOOP:
+        chord = parse_chord(label)
+        y = np.zeros(n)
+        notes = [36 + chord.bass_pc] + [
+            60 + (chord.root_pc + i) % 12 - (12 if (chord.root_pc + i) % 12 > 7 else 0)
+            for i in sorted(chord.intervals)
+        ]
+        for midi in notes:
+            f0 = 440.0 * 2 ** ((midi - 69) / 12)
+            for h in range(1, 7):
+                y += 0.6 ** (h - 1) * np.sin(2 * np.pi * f0 * h * t + rng.uniform(0, 6.3))
+        y *= env
+        beat = int(0.5 * RATE)
+        click = rng.normal(size=800) * np.exp(-np.arange(800) / 120.0) * 4.0
+        for b in range(0, n, beat):
+            y[b : b + 800] += click[: len(y[b : b + 800])]
+        parts.append(y)
+    loop = np.concatenate(parts)
+    loop = 0.4 * loop / np.abs(loop).max()
+    return np.stack([loop, 0.9 * loop], axis=1).astype(np.float32)
+
+
+def make_audio(minutes: float) -> Path:
+    import soundfile
+
+    path = CACHE / f"loop-{minutes:g}min.wav"
+    if path.is_file():
+        return path
+    CACHE.mkdir(parents=True, exist_ok=True)
+    loop = _loop_audio()
+    total = int(minutes * 60 * RATE)
+    tmp = path.with_suffix(".tmp.wav")
+    with soundfile.SoundFile(tmp, "w", samplerate=RATE, channels=2, subtype="PCM_16") as f:
+        written = 0
+        while written < total:
+            block = loop[: total - written]
+            f.write(block)
+            written += len(block)
+    tmp.rename(path)
+    return path
+
+
+def run_one(path: Path, model: str) -> dict:
+    """Transcribe one file in this process; return stage times and peak RSS."""
+    start = time.perf_counter()
+    from chordcli.jsonio import write_json
+    from chordcli.lab import write_lab
+    from chordcli.pipeline import analyse_file
+    from models.backend import load_backend
+
+    backend = load_backend(model)
+    startup_s = time.perf_counter() - start
+    result = analyse_file(path, backend=backend)
+    clock = time.perf_counter()
+    out = CACHE / "out"
+    out.mkdir(exist_ok=True)
+    write_lab(result.transcription.segments, out / (path.stem + ".lab"), overwrite=True)
+    write_json(result.transcription, out / (path.stem + ".json"), overwrite=True)
+    write_s = time.perf_counter() - clock
+    times = result.times
+    return {
+        "file": path.name,
+        "duration_s": result.transcription.duration_s,
+        "startup_s": startup_s,
+        "load_s": times.load_s,
+        "cqt_s": times.cqt_s,
+        "model_s": times.model_s,
+        "decode_s": times.decode_s,
+        "beats_s": times.beats_s,
+        "write_s": write_s,
+        "total_s": times.total_s + write_s,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "segments": len(result.transcription.segments),
+        "tempo_bpm": result.transcription.tempo_bpm,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", default="template")
+    parser.add_argument("--minutes", type=float, nargs="+", default=[4.0, 60.0])
+    parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    args = parser.parse_args()
+    if args.one is not None:
+        print(json.dumps(run_one(args.one, args.model)))
+        return
+    rows = []
+    for minutes in args.minutes:
+        path = make_audio(minutes)
+        proc = subprocess.run(
+            [sys.executable, __file__, "--one", str(path), "--model", args.model],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    if args.markdown:
+        keys = ["load_s", "cqt_s", "model_s", "decode_s", "beats_s", "write_s", "total_s"]
+        print("| audio | " + " | ".join(k[:-2] for k in keys) + " | peak RSS | start-up |")
+        print("| --- " * (len(keys) + 3) + "|")
+        for r in rows:
+            cells = " | ".join(f"{r[k]:.2f} s" for k in keys)
+            print(
+                f"| {r['duration_s'] / 60:.0f} min, 44.1 kHz stereo | {cells} | "
+                f"{r['peak_rss_mb']:.0f} MB | {r['startup_s']:.2f} s |"
+            )
+    else:
+        for r in rows:
+            print(json.dumps(r))
+
+
+if __name__ == "__main__":
+    main()
