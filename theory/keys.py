@@ -39,6 +39,7 @@ __all__ = [
     "key_to_jams",
     "key_to_mir_eval",
     "parse_key",
+    "spell_interval",
     "spell_pc",
 ]
 
@@ -191,10 +192,33 @@ def chord_symbol(chord: Chord | str, *, key: int | None = None) -> str:
     if chord.root_pc is None:
         return "X"
     quality = _QUALITIES[_nearest_quality(chord.intervals)]
-    symbol = spell_pc(chord.root_pc, key=key) + quality.name
+    root_name = spell_pc(chord.root_pc, key=key)
+    symbol = root_name + quality.name
     if chord.is_inversion:
-        symbol += "/" + spell_pc(chord.bass_pc, key=key)
+        symbol += "/" + spell_interval(root_name, chord.bass_interval, fallback_key=key)
     return symbol
+
+
+_LETTERS = "CDEFGAB"
+
+
+def spell_interval(root_name: str, semitones: int, *, fallback_key: int | None = None) -> str:
+    """Spell the note ``semitones`` above a spelled root by interval, as a bass note is read.
+
+    The letter follows the interval's degree (``semitone_to_degree``: a major seventh above G is
+    F#, never Gb; a minor third above A is C); a spelling that would need a double accidental
+    falls back to :func:`spell_pc` in ``fallback_key``.
+    """
+    from theory.harte import semitone_to_degree
+
+    degree = semitone_to_degree(semitones)
+    steps = int(degree.lstrip("b#")) - 1
+    letter = _LETTERS[(_LETTERS.index(root_name[0]) + steps) % 7]
+    target = (pitch_class(root_name) + semitones) % 12
+    shift = (target - pitch_class(letter) + 6) % 12 - 6
+    if abs(shift) > 1:
+        return spell_pc(target, key=fallback_key)
+    return letter + ("#" if shift > 0 else "b" if shift < 0 else "")
 
 
 # Key profiles of Albrecht & Shanahan (2013, Music Perception 31(1)): pitch-class distributions of

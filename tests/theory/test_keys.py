@@ -94,3 +94,18 @@ def test_flat_and_sharp_keys():
     assert not key_flats(parse_key("E:maj")) and not key_flats(parse_key("C#:min"))
     assert spell_pc(6, key=parse_key("D:maj")) == "F#"
     assert spell_pc(6, key=parse_key("Db:maj")) == "Gb"
+
+
+@pytest.mark.parametrize(
+    ("label", "key", "symbol"),
+    [
+        ("G:maj/7", "A:min", "G/F#"),  # leading tone of G, not Gb
+        ("A:min/b3", "C:maj", "Am/C"),
+        ("Db:maj/5", "Db:maj", "Db/Ab"),
+        ("C:7/b7", "C:maj", "C7/Bb"),
+        ("E:maj/3", "E:maj", "E/G#"),
+        ("D:maj/b7", "D:maj", "D/C"),
+    ],
+)
+def test_slash_bass_is_spelled_by_interval(label, key, symbol):
+    assert chord_symbol(label, key=parse_key(key)) == symbol
