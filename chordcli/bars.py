@@ -16,6 +16,9 @@ Lead sheets, ChordPro, MusicXML and MIDI show chords in bars. This module turns 
    the next change (it lasts less than about a beat) is dropped, and neighbours with the same
    label are merged, so the result covers every beat of the grid exactly once.
 3. :func:`split_bars` cuts the quantized chords at bar lines.
+
+:func:`chart_bars` does all three for a transcription, and leaves out a first bar that starts
+before the recording and holds no chord (a pickup of silence), as charts and scores show it.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ __all__ = [
     "BarChord",
     "BarGrid",
     "GridChord",
+    "chart_bars",
     "make_grid",
     "quantize_segments",
     "split_bars",
@@ -342,6 +346,35 @@ def split_bars(chords: Sequence[GridChord], grid: BarGrid) -> tuple[tuple[BarCho
             )
             beat = end
     return tuple(tuple(bar) for bar in bars)
+
+
+def chart_bars(
+    transcription: Transcription,
+) -> tuple[BarGrid, tuple[tuple[BarChord, ...], ...], int]:
+    """Lay the chords of a transcription in bars, as charts and scores show them.
+
+    Parameters
+    ----------
+    transcription : Transcription
+        The transcription (grid from :func:`transcription_grid`).
+
+    Returns
+    -------
+    grid : BarGrid
+        The bar grid.
+    bars : tuple of tuple of BarChord
+        The chords of each bar shown (see :func:`split_bars`).
+    first_bar : int
+        Grid index of the first bar shown: 1 when the grid's first bar starts before 0 s and
+        holds only ``N``, else 0.
+    """
+    grid = transcription_grid(transcription)
+    chords = quantize_segments(transcription.segments, grid, duration_s=transcription.duration_s)
+    bars = split_bars(chords, grid)
+    first = 0
+    if len(bars) > 1 and grid.beats_s[0] < 0 and all(part.label == NO_CHORD for part in bars[0]):
+        first = 1
+    return grid, bars[first:], first
 
 
 def _duration(transcription: Transcription) -> float:

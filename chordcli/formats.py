@@ -48,7 +48,7 @@ SUFFIXES: dict[OutputFormat, tuple[str, ...]] = {
     OutputFormat.JSON: (".json",),
     OutputFormat.JAMS: (".jams",),
     OutputFormat.MUSICXML: (".musicxml", ".xml", ".mxl"),
-    OutputFormat.LEADSHEET: (".md",),
+    OutputFormat.LEADSHEET: (".md", ".txt"),
     OutputFormat.CHORDPRO: (".cho", ".chordpro", ".chopro", ".crd"),
     OutputFormat.MIDI: (".mid", ".midi"),
 }
