@@ -10,8 +10,9 @@ the tempo.
 Chord symbols are written with the MusicXML ``kind`` of the chord's vocabulary quality and
 ``<degree>`` elements for added or altered tones, so that every reader realises the same
 pitches; the ``text`` of the kind is the quality's lead-sheet name (``maj7``, ``m7b5``,
-``7sus4``) and roots and basses are spelled for the key. Only kinds of the MusicXML standard are
-used (music21 also knows kinds such as ``suspended-fourth-seventh`` that MusicXML lacks).
+``7sus4``), and roots and basses are spelled as :func:`theory.keys.chord_symbol` spells them.
+Only kinds of the MusicXML standard are used (music21 also knows kinds such as
+``suspended-fourth-seventh`` that MusicXML lacks).
 ``N`` is written as a no-chord symbol (``N.C.``); ``X`` as a no-chord symbol reading ``X``.
 
 A ``.mxl`` file is the same score compressed, as MusicXML defines it (a zip archive with
@@ -29,7 +30,7 @@ from chordcli import __version__
 from chordcli.bars import chart_bars
 from chordcli.segments import Transcription
 from theory.harte import NO_CHORD, parse_chord
-from theory.keys import KEY_NONE, key_is_minor, key_tonic_name, spell_pc
+from theory.keys import KEY_NONE, key_is_minor, key_tonic_name, spell_interval, spell_pc
 from theory.vocabulary import chord_class, class_quality, class_root
 
 __all__ = ["MUSICXML_KINDS", "compress_musicxml", "format_musicxml"]
@@ -239,10 +240,12 @@ def _make_symbol(label: str, key: int) -> Any:
         return harmony.NoChord(kindStr="X")
     quality = class_quality(index)
     kind, degrees = MUSICXML_KINDS[quality.harte]
-    root = pitch.Pitch(_m21_name(spell_pc(class_root(index), key=key)))
+    root_name = spell_pc(class_root(index), key=key)
+    root = pitch.Pitch(_m21_name(root_name))
     bass = None
     if chord.is_inversion:
-        bass = pitch.Pitch(_m21_name(spell_pc(chord.bass_pc, key=key)))
+        bass_name = spell_interval(root_name, chord.bass_interval, fallback_key=key)
+        bass = pitch.Pitch(_m21_name(bass_name))
     symbol = harmony.ChordSymbol(root=root, bass=bass, kind=kind, kindStr=quality.name)
     for modification, degree, alteration in degrees:
         symbol.addChordStepModification(
