@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.text import Text
 
 from chordcli import __version__
+from chordcli.bars import DEFAULT_TEMPO_BPM
 from chordcli.errors import ChordcliError
 from chordcli.formats import DEFAULT_FORMAT, OutputFormat, format_from_suffix
 from theory.simplify import VOCABULARIES
@@ -381,6 +382,8 @@ _EXPORT_FLAGS = {
     "chordpro": OutputFormat.CHORDPRO,
     "midi": OutputFormat.MIDI,
     "jams": OutputFormat.JAMS,
+    "json": OutputFormat.JSON,
+    "lab": OutputFormat.LAB,
 }
 
 
@@ -391,7 +394,7 @@ def export(
         Path,
         typer.Argument(
             metavar="IN",
-            help="Chord annotation to convert: a LAB file or a chordcli JSON transcription.",
+            help="Transcription to convert: a LAB file, a chordcli JSON transcription or JAMS.",
             show_default=False,
         ),
     ],
@@ -405,58 +408,94 @@ def export(
             show_default=False,
         ),
     ] = None,
-    musicxml: Annotated[bool, typer.Option("--musicxml", help="Write MusicXML.")] = False,
+    musicxml: Annotated[
+        bool, typer.Option("--musicxml", help="Write a MusicXML lead sheet.")
+    ] = False,
     leadsheet: Annotated[
-        bool, typer.Option("--leadsheet", help="Write a plain-text lead sheet.")
+        bool, typer.Option("--leadsheet", help="Write a text lead sheet (Markdown).")
     ] = False,
     chordpro: Annotated[bool, typer.Option("--chordpro", help="Write a ChordPro chart.")] = False,
     midi: Annotated[bool, typer.Option("--midi", help="Write a MIDI file (needs -o).")] = False,
     jams: Annotated[bool, typer.Option("--jams", help="Write JAMS.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Write chordcli JSON.")] = False,
+    lab: Annotated[bool, typer.Option("--lab", help="Write LAB.")] = False,
+    tempo: Annotated[
+        float | None,
+        typer.Option(
+            min=1.0,
+            max=400.0,
+            metavar="BPM",
+            help="Lay bars on a constant grid at this tempo, replacing any beats of the input. "
+            f"Default: the input's beats or tempo, else {DEFAULT_TEMPO_BPM:g} bpm.",
+            show_default=False,
+        ),
+    ] = None,
+    beats_per_bar: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=16,
+            metavar="N",
+            help="Beats in a bar (N/4 time). Default: the input's, else 4.",
+            show_default=False,
+        ),
+    ] = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace the output file if it exists.")
     ] = False,
 ) -> None:
-    """Convert a chord annotation (for example a hand-corrected LAB) to another format.
+    """Convert a transcription (for example a hand-corrected LAB) to another format.
 
     The format comes from one of the format options, else from the suffix of -o.
+    A LAB file has no key and no beats: the key is estimated from its chords and
+    bars follow a constant tempo (--tempo).
 
     For example:
 
-        chordcli export song.lab --leadsheet -o song.md
+        chordcli export song.lab --leadsheet
 
-        chordcli export song.json -o song.musicxml
+        chordcli export song.lab -o song.musicxml --tempo 96 --beats-per-bar 3
+
+        chordcli export song.json -o song.mid
     """
-    from chordcli.atomic import check_output_path
-    from chordcli.lab import read_lab
+    import dataclasses
 
-    chosen = [
-        fmt
-        for flag, fmt in zip(
-            (musicxml, leadsheet, chordpro, midi, jams), _EXPORT_FLAGS.values(), strict=True
-        )
-        if flag
-    ]
+    from chordcli.atomic import check_output_path
+    from chordcli.writers import format_transcription, read_transcription, write_transcription
+    from theory import key_name
+
+    flags = (musicxml, leadsheet, chordpro, midi, jams, as_json, lab)
+    chosen = [fmt for flag, fmt in zip(flags, _EXPORT_FLAGS.values(), strict=True) if flag]
     if len(chosen) > 1:
         names = ", ".join(f"--{fmt.value}" for fmt in chosen)
         raise typer.BadParameter(f"choose one output format, not {names}", param_hint=names)
     fmt = chosen[0] if chosen else (format_from_suffix(output) if output is not None else None)
     if fmt is None:
+        options = ", ".join(f"--{name}" for name in _EXPORT_FLAGS)
         raise typer.BadParameter(
-            "give a format option (--musicxml, --leadsheet, --chordpro, --midi, --jams) "
-            "or an output file with a known suffix",
+            f"give a format option ({options}) or an output file with a known suffix",
             param_hint="'-o' / '--output'",
         )
     if output is None and fmt.is_binary:
         raise typer.BadParameter(f"{fmt.value} output needs a file", param_hint="'-o' / '--output'")
 
-    if format_from_suffix(source) is OutputFormat.JSON:
-        _check_input_file(source)
-        raise _not_available("reading JSON transcriptions")
-    segments = read_lab(source)
     if output is not None:
         check_output_path(output, overwrite=overwrite)
-    _report(f"{source}: {len(segments)} {_plural(len(segments), 'chord segment')}")
-    raise _not_available(f"export to {fmt.value}")
+    transcription = read_transcription(source)
+    if tempo is not None:
+        transcription = dataclasses.replace(
+            transcription, tempo_bpm=tempo, beats_s=(), downbeats_s=()
+        )
+    if beats_per_bar is not None:
+        transcription = dataclasses.replace(transcription, beats_per_bar=beats_per_bar)
+    n = len(transcription.segments)
+    summary = f"{source}: {n} {_plural(n, 'chord segment')}, key {key_name(transcription.key)}"
+    if output is None:
+        _report(summary)
+        typer.echo(format_transcription(transcription, format=fmt), nl=False)
+        return
+    written = write_transcription(transcription, output, format=fmt, overwrite=overwrite)
+    _report(f"{summary} -> {written} ({fmt.value})")
 
 
 def _check_input_file(path: Path) -> None:
