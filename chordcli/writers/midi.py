@@ -65,9 +65,6 @@ def format_midi(transcription: Transcription) -> bytes:
     beats = np.asarray(grid.beats_s)
     origin = float(grid.beat_position(0.0))  # grid position of 0 s, in beats
 
-    def ticks(time_s: float) -> int:
-        return max(0, round((float(grid.beat_position(time_s)) - origin) * TICKS_PER_BEAT))
-
     midi = mido.MidiFile(type=1, ticks_per_beat=TICKS_PER_BEAT)
     meta = mido.MidiTrack()
     title = "chords"
@@ -99,12 +96,11 @@ def format_midi(transcription: Transcription) -> bytes:
     track = mido.MidiTrack()
     track.append(mido.MetaMessage("track_name", name="Chords", time=0))
     track.append(mido.Message("program_change", program=0, channel=0, time=0))
-    notes: list[tuple[int, int, object]] = []  # (tick, order: offs first, message)
-    for seg in transcription.segments:
-        chord = parse_chord(seg.label)
-        if chord.root_pc is None:
-            continue
-        start, end = ticks(seg.start_s), ticks(seg.end_s)
+    sounding = [seg for seg in transcription.segments if parse_chord(seg.label).root_pc is not None]
+    times = np.array([[seg.start_s, seg.end_s] for seg in sounding], dtype=float).reshape(-1, 2)
+    ticks = np.maximum(0, np.rint((grid.beat_position(times) - origin) * TICKS_PER_BEAT))
+    notes: list[tuple[int, int, object]] = []  # (tick, 0 for offs before 1 for ons, message)
+    for seg, (start, end) in zip(sounding, ticks.astype(int).tolist(), strict=True):
         if end <= start:
             continue
         for pitch in voicing(seg.label):

