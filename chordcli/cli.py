@@ -25,6 +25,13 @@ from rich.text import Text
 
 from chordcli import __version__
 from chordcli.bars import DEFAULT_TEMPO_BPM
+from chordcli.corpus.build import (
+    DEFAULT_BILLBOARD_DIR,
+    DEFAULT_BILLBOARD_SONGS,
+    DEFAULT_OUT,
+    DEFAULT_POP909_DIR,
+    DEFAULT_SEED,
+)
 from chordcli.errors import ChordcliError
 from chordcli.formats import DEFAULT_FORMAT, OutputFormat, format_from_suffix
 from theory.simplify import VOCABULARIES
@@ -867,6 +874,145 @@ def _print_eval_tables(report: EvalReport) -> None:
                 else "",
             )
         out.print(qualities)
+
+
+# ---------------------------------------------------------------------------
+# data render
+
+data_app = typer.Typer(
+    help="Build the synthetic training corpus.",
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(data_app, name="data")
+
+
+def _split_list(text: str | None) -> list[str] | None:
+    """Comma-separated items (empty items dropped), or None."""
+    if text is None:
+        return None
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+@data_app.command("render")
+@_handles_errors
+def data_render(
+    out: Annotated[Path, typer.Option("--out", help="Corpus folder.")] = DEFAULT_OUT,
+    sources: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated sources: pop909, billboard, rare (default: all)."),
+    ] = None,
+    split: Annotated[str, typer.Option(help="Which songs to render: train, dev or all.")] = "train",
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, help="Parallel renders.")] = 1,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="At most N songs per source (quick runs).")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = DEFAULT_SEED,
+    soundfonts: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated SoundFont names or paths (default: all installed)."),
+    ] = None,
+    pop909: Annotated[Path, typer.Option(help="POP909 folder.")] = DEFAULT_POP909_DIR,
+    billboard: Annotated[Path, typer.Option(help="Billboard folder.")] = DEFAULT_BILLBOARD_DIR,
+    billboard_songs: Annotated[
+        int, typer.Option(min=1, help="Billboard progressions to use (the first by id).")
+    ] = DEFAULT_BILLBOARD_SONGS,
+    overwrite: Annotated[bool, typer.Option(help="Render finished files again.")] = False,
+) -> None:
+    """Render POP909 songs, Billboard progressions and rare-quality contexts to FLAC + LAB.
+
+    Files already rendered are skipped, so an interrupted run resumes. At the end the
+    manifest (manifest.jsonl) and the class balance (balance.md, balance.csv: minutes per
+    quality and per root) are rebuilt in the corpus folder, and the balance is printed.
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.table import Table
+
+    from chordcli.corpus import build
+    from chordcli.corpus.render import find_soundfonts, select_soundfonts
+
+    chosen_sources = _split_list(sources) or list(build.SOURCES)
+    for name in chosen_sources:
+        if name not in build.SOURCES:
+            raise typer.BadParameter(
+                f"unknown source {name!r} (one of {', '.join(build.SOURCES)})",
+                param_hint="'--sources'",
+            )
+    if split not in build.SPLITS:
+        raise typer.BadParameter(
+            f"unknown split {split!r} (one of {', '.join(build.SPLITS)})", param_hint="'--split'"
+        )
+    out_dir = out
+    fonts = select_soundfonts(find_soundfonts(), _split_list(soundfonts))
+    plan = build.plan_corpus(
+        soundfonts=fonts,
+        sources=chosen_sources,
+        split=split,
+        seed=seed,
+        limit=limit,
+        pop909_dir=pop909,
+        billboard_dir=billboard,
+        billboard_songs=billboard_songs,
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    counts = {"rendered": 0, "skipped": 0, "failed": 0}
+    audio_s = render_s = 0.0
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=_stderr(),
+    )
+    with progress:
+        task = progress.add_task("rendering", total=len(plan))
+        for result in build.render_corpus(plan, out_dir, workers=jobs, overwrite=overwrite):
+            counts[result.status] += 1
+            if result.status == "failed":
+                progress.console.print(Text.assemble(("error:", "bold red"), " ", result.error))
+            elif result.status == "rendered":
+                audio_s += result.duration_s
+                render_s += result.render_s
+            progress.update(task, description=f"rendering {result.job.stem}")
+            progress.advance(task)
+    build.write_manifest(plan, out_dir)
+    balance = build.corpus_balance(out_dir)
+    md_path, csv_path = build.write_balance(balance, out_dir)
+    table = Table(title="minutes per quality", title_justify="left")
+    table.add_column("quality")
+    for name in balance.splits:
+        table.add_column(name, justify="right")
+    from theory.vocabulary import QUALITIES
+
+    for i, quality in enumerate(QUALITIES):
+        table.add_row(quality.harte, *(f"{m:.1f}" for m in balance.quality_minutes[:, i]))
+    table.add_row("N", *(f"{m:.1f}" for m in balance.no_chord_minutes))
+    roots = Table(title="minutes per root", title_justify="left")
+    roots.add_column("root")
+    for name in balance.splits:
+        roots.add_column(name, justify="right")
+    from theory.pitch import pc_name
+
+    for pc in range(12):
+        roots.add_row(pc_name(pc), *(f"{m:.1f}" for m in balance.root_minutes[:, pc]))
+    _stderr().print(table)
+    _stderr().print(roots)
+    per_minute = f", {render_s / (audio_s / 60):.2f} s per audio minute" if audio_s else ""
+    _report(
+        f"{counts['rendered']} rendered ({audio_s / 60:.1f} min of audio{per_minute}), "
+        f"{counts['skipped']} already done, {counts['failed']} failed; "
+        f"manifest and balance in {md_path.parent} ({md_path.name}, {csv_path.name})"
+    )
+    if counts["failed"]:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -1,0 +1,637 @@
+"""A small band that plays chord labels: voicings, comping, bass, drums and melody.
+
+Every generator is driven by the chord segments and the beat grid and sounds exactly the pitch
+classes of the current label: comping voicings contain every tone of
+``theory.parse_chord(label).pitch_classes``, the bass plays the label's bass pitch class, and a
+new chord is always struck at its segment's start (notes are cut at the segment's end). Only the
+melody may add short passing tones between beats, as real melodies do. ``N`` segments are silent
+except for the tracks taken over from a source MIDI file.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from chordcli.corpus.arrangement import Beat, Note, Part, quantize_s
+from chordcli.segments import ChordSegment
+from theory import parse_chord
+from theory.keys import key_is_minor, key_tonic
+
+__all__ = [
+    "BASS_PROGRAMS",
+    "COMP_PATTERNS",
+    "COMP_PROGRAMS",
+    "DRUM_PATTERNS",
+    "LEAD_PROGRAMS",
+    "PAD_PROGRAMS",
+    "BandStyle",
+    "band_parts",
+    "bass_part",
+    "beat_grid",
+    "choose_style",
+    "comp_part",
+    "drum_part",
+    "melody_part",
+    "voicing",
+]
+
+#: General MIDI programs (0-based) for comping: pianos, electric pianos, organs, guitars.
+COMP_PROGRAMS: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 24, 25, 26, 27, 28, 46)
+#: Sustained programs for a second, held layer: strings, synth strings, choir, pads.
+PAD_PROGRAMS: tuple[int, ...] = (48, 49, 50, 51, 52, 61, 88, 89, 90, 91, 92, 94, 95)
+#: Bass programs: acoustic, finger, pick, fretless, slap, synth basses.
+BASS_PROGRAMS: tuple[int, ...] = (32, 33, 34, 35, 36, 37, 38, 39)
+#: Melody programs: pianos, mallets, guitars, strings, brass, reeds, pipes, synth leads.
+LEAD_PROGRAMS: tuple[int, ...] = (
+    0, 4, 11, 12, 24, 26, 27, 40, 41, 56, 57, 64, 65, 66, 68, 71, 73, 80, 81, 85,
+)  # fmt: skip
+#: Comping rhythms (see :func:`comp_part`).
+COMP_PATTERNS: tuple[str, ...] = ("whole", "half", "quarter", "eighth", "push", "arpeggio", "strum")
+#: Bass rhythms (see :func:`bass_part`).
+BASS_PATTERNS: tuple[str, ...] = ("whole", "half", "quarter", "eighth", "push", "octave")
+#: Drum grooves (see :func:`drum_part`).
+DRUM_PATTERNS: tuple[str, ...] = ("rock", "halftime", "ballad", "disco", "sparse")
+
+_KICK, _SNARE, _STICK, _HAT, _OPEN_HAT, _RIDE, _CRASH, _PEDAL_HAT = 36, 38, 37, 42, 46, 51, 49, 44
+
+
+@dataclass(frozen=True)
+class BandStyle:
+    """The instrumentation and rhythms of one arrangement.
+
+    Attributes
+    ----------
+    comp_program, pad_program, bass_program, lead_program : int or None
+        GM programs; ``None`` leaves the part out.
+    comp_pattern, bass_pattern, drum_pattern : str or None
+        Rhythms from :data:`COMP_PATTERNS`, :data:`BASS_PATTERNS`, :data:`DRUM_PATTERNS`;
+        ``None`` for drums means no drums.
+    comp_low : int
+        Lowest MIDI note of comping voicings.
+    swing : float
+        Delay of off-beat eighths as a fraction of a beat (0 = straight).
+    """
+
+    comp_program: int | None
+    pad_program: int | None
+    bass_program: int | None
+    lead_program: int | None
+    comp_pattern: str
+    bass_pattern: str
+    drum_pattern: str | None
+    comp_low: int = 52
+    swing: float = 0.0
+
+    def to_dict(self) -> dict:
+        """Return the style as a JSON-ready dict."""
+        return dict(self.__dict__)
+
+
+def choose_style(
+    rng: np.random.Generator,
+    *,
+    comp: bool = True,
+    lead: bool = True,
+    drums_probability: float = 0.85,
+) -> BandStyle:
+    """Draw a band style.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        Source of randomness.
+    comp : bool, optional
+        Whether the band has a comping instrument.
+    lead : bool, optional
+        Whether a melody may be added (it is, with probability 0.6).
+    drums_probability : float, optional
+        Probability of a drum part.
+
+    Returns
+    -------
+    BandStyle
+        The drawn style.
+    """
+    pick = lambda seq: seq[int(rng.integers(len(seq)))]  # noqa: E731
+    return BandStyle(
+        comp_program=pick(COMP_PROGRAMS) if comp else None,
+        pad_program=pick(PAD_PROGRAMS) if rng.random() < 0.45 else None,
+        bass_program=pick(BASS_PROGRAMS) if rng.random() < 0.92 else None,
+        lead_program=pick(LEAD_PROGRAMS) if lead and rng.random() < 0.6 else None,
+        comp_pattern=pick(COMP_PATTERNS),
+        bass_pattern=pick(BASS_PATTERNS),
+        drum_pattern=pick(DRUM_PATTERNS) if rng.random() < drums_probability else None,
+        comp_low=int(rng.integers(48, 57)),
+        swing=float(pick((0.0, 0.0, 0.0, 0.08, 0.16))),
+    )
+
+
+def voicing(
+    label: str,
+    *,
+    low: int,
+    previous: Sequence[int] | None = None,
+    rng: np.random.Generator | None = None,
+    open_voicing: bool = False,
+) -> list[int]:
+    """Voice a chord label: every pitch class of the label once, near the previous voicing.
+
+    Parameters
+    ----------
+    label : str
+        Harte chord label (not ``N``/``X``).
+    low : int
+        Lowest allowed MIDI note.
+    previous : sequence of int, optional
+        The previous voicing; the inversion whose mean pitch is nearest to it is chosen.
+    rng : numpy.random.Generator, optional
+        Chooses the inversion when there is no previous voicing.
+    open_voicing : bool, optional
+        Move the second-lowest note up an octave (a spread voicing).
+
+    Returns
+    -------
+    list of int
+        Ascending MIDI notes, one per pitch class of the label.
+    """
+    pcs = sorted(parse_chord(label).pitch_classes)
+    candidates = []
+    for start in range(len(pcs)):
+        order = pcs[start:] + pcs[:start]
+        first = low + (order[0] - low) % 12
+        notes = [first]
+        for pc in order[1:]:
+            notes.append(notes[-1] + 1 + (pc - notes[-1] - 1) % 12)
+        if open_voicing and len(notes) >= 3:
+            notes = sorted([notes[0], *notes[2:], notes[1] + 12])
+        candidates.append(notes)
+    if previous:
+        centre = float(np.mean(previous))
+        return min(candidates, key=lambda n: (abs(float(np.mean(n)) - centre), n[0]))
+    if rng is None:
+        return candidates[0]
+    return candidates[int(rng.integers(len(candidates)))]
+
+
+def beat_grid(beats: Sequence[Beat], *, end_s: float, subdivisions: int) -> list[tuple[float, int]]:
+    """Subdivide the beat grid.
+
+    Parameters
+    ----------
+    beats : sequence of Beat
+        Beats in time order (at least two).
+    end_s : float
+        Extend the grid (at the last beat period) up to this time.
+    subdivisions : int
+        Grid points per beat (2 for eighths).
+
+    Returns
+    -------
+    list of (float, int)
+        ``(time_s, position)`` with ``position = (beat_in_bar - 1) * subdivisions + sub``.
+    """
+    times = [b.time_s for b in beats]
+    positions = [b.beat_in_bar for b in beats]
+    period = times[-1] - times[-2] if len(times) > 1 else 0.5
+    while times[-1] + period < end_s:
+        times.append(times[-1] + period)
+        positions.append(1)  # position is irrelevant past the annotated grid
+    grid = []
+    for i, t in enumerate(times):
+        step = (times[i + 1] - t) if i + 1 < len(times) else period
+        for sub in range(subdivisions):
+            grid.append((t + step * sub / subdivisions, (positions[i] - 1) * subdivisions + sub))
+    return grid
+
+
+class _ChordIndex:
+    """Find the chord segment sounding at a time."""
+
+    def __init__(self, chords: Sequence[ChordSegment]) -> None:
+        self.chords = list(chords)
+        self.starts = [c.start_s for c in self.chords]
+
+    def at(self, time_s: float) -> int:
+        return max(0, bisect.bisect_right(self.starts, time_s + 1e-9) - 1)
+
+
+def _bar_length(beats: Sequence[Beat]) -> int:
+    """Most common number of beats per bar."""
+    lengths = [b.beat_in_bar for b in beats]
+    return max(4 if not lengths else max(lengths), 1)
+
+
+def _hits(
+    grid: list[tuple[float, int]],
+    chords: Sequence[ChordSegment],
+    wanted: set[int],
+    *,
+    swing_s: float,
+) -> list[float]:
+    """Grid times whose position is wanted, plus every chord start (on the tick grid)."""
+    times = set()
+    for t, pos in grid:
+        if pos in wanted:
+            times.add(quantize_s(t + (swing_s if pos % 2 else 0.0)))
+    times.update(c.start_s for c in chords if c.label != "N")
+    return sorted(times)
+
+
+def _comp_positions(pattern: str, bar: int) -> set[int]:
+    """Eighth-note positions (0-based) where a comping pattern strikes."""
+    n = 2 * bar
+    if pattern == "whole":
+        return {0}
+    if pattern == "half":
+        return {p for p in range(0, n, 4)} if bar >= 4 else {0}
+    if pattern == "quarter" or pattern == "strum":
+        return set(range(0, n, 2))
+    if pattern == "push":
+        return {0, 3, 6} if bar >= 4 else {0, 3}
+    return set(range(n))  # eighth, arpeggio
+
+
+def comp_part(
+    chords: Sequence[ChordSegment],
+    beats: Sequence[Beat],
+    *,
+    program: int,
+    pattern: str,
+    rng: np.random.Generator,
+    low: int = 52,
+    swing: float = 0.0,
+    name: str = "comp",
+    held: bool = False,
+) -> Part:
+    """Comp the chords: every pitch class of each label, struck at its start and in rhythm.
+
+    Parameters
+    ----------
+    chords : sequence of ChordSegment
+        Contiguous chord segments in time order.
+    beats : sequence of Beat
+        The beat grid.
+    program : int
+        GM program.
+    pattern : str
+        One of :data:`COMP_PATTERNS`.
+    rng : numpy.random.Generator
+        Velocities and voicing choices.
+    low : int, optional
+        Lowest MIDI note of the voicings.
+    swing : float, optional
+        Delay of off-beat eighths, as a fraction of a beat.
+    name : str, optional
+        Part name.
+    held : bool, optional
+        Hold each chord for its whole segment (a pad), ignoring `pattern`.
+
+    Returns
+    -------
+    Part
+        The comping part.
+    """
+    index = _ChordIndex(chords)
+    bar = _bar_length(beats)
+    end_s = chords[-1].end_s
+    grid = beat_grid(beats, end_s=end_s, subdivisions=2)
+    period = float(np.median(np.diff([b.time_s for b in beats]))) if len(beats) > 1 else 0.5
+    hits = (
+        [c.start_s for c in chords if c.label != "N"]
+        if held
+        else _hits(grid, chords, _comp_positions(pattern, bar), swing_s=swing * period)
+    )
+    voicings: dict[int, list[int]] = {}
+    previous: list[int] | None = None
+    for i, chord in enumerate(chords):
+        if chord.label in ("N", "X"):
+            continue
+        previous = voicing(
+            chord.label, low=low, previous=previous, rng=rng, open_voicing=rng.random() < 0.3
+        )
+        voicings[i] = previous
+    notes: list[Note] = []
+    base_velocity = int(rng.integers(55, 95))
+    for h, t in enumerate(hits):
+        i = index.at(t)
+        if i not in voicings:
+            continue
+        chord_end = chords[i].end_s
+        next_hit = hits[h + 1] if h + 1 < len(hits) else chord_end
+        if held or pattern == "arpeggio":
+            end = chord_end
+        elif pattern in ("whole", "half"):
+            end = min(chord_end, next_hit)
+        else:
+            end = min(chord_end, t + 0.9 * (next_hit - t))
+        end = quantize_s(end)
+        if end <= t:
+            continue
+        accent = 10 if t == chords[i].start_s else 0
+        velocity = int(np.clip(base_velocity + accent + rng.integers(-8, 9), 20, 127))
+        chord_notes = voicings[i]
+        if pattern == "arpeggio" and not held and t != chords[i].start_s:
+            k = int(round((t - chords[i].start_s) / max(period / 2, 1e-3)))
+            chord_notes = [chord_notes[k % len(chord_notes)]]
+        for j, pitch in enumerate(chord_notes):
+            offset = quantize_s(0.012 * j) if pattern == "strum" else 0.0
+            start = t + offset if t + offset < end else t
+            notes.append(Note(start, end, pitch, max(1, velocity - 4 * j * (pattern == "strum"))))
+    return Part(name, program, tuple(notes))
+
+
+def bass_part(
+    chords: Sequence[ChordSegment],
+    beats: Sequence[Beat],
+    *,
+    program: int,
+    pattern: str,
+    rng: np.random.Generator,
+    swing: float = 0.0,
+) -> Part:
+    """Play the bass pitch class of each label (root, or the slash bass) in a rhythm.
+
+    Parameters
+    ----------
+    chords : sequence of ChordSegment
+        Contiguous chord segments.
+    beats : sequence of Beat
+        The beat grid.
+    program : int
+        GM bass program.
+    pattern : str
+        One of :data:`BASS_PATTERNS`; ``'octave'`` jumps an octave on off-beats.
+    rng : numpy.random.Generator
+        Velocities and register.
+    swing : float, optional
+        Delay of off-beat eighths, as a fraction of a beat.
+
+    Returns
+    -------
+    Part
+        The bass part (MIDI notes 28..51).
+    """
+    index = _ChordIndex(chords)
+    bar = _bar_length(beats)
+    grid = beat_grid(beats, end_s=chords[-1].end_s, subdivisions=2)
+    period = float(np.median(np.diff([b.time_s for b in beats]))) if len(beats) > 1 else 0.5
+    positions = {
+        "whole": {0},
+        "half": set(range(0, 2 * bar, 4)) if bar >= 4 else {0},
+        "quarter": set(range(0, 2 * bar, 2)),
+        "eighth": set(range(2 * bar)),
+        "push": {0, 3, 4} if bar >= 4 else {0, 3},
+        "octave": set(range(2 * bar)),
+    }[pattern]
+    hits = _hits(grid, chords, positions, swing_s=swing * period)
+    low = int(rng.integers(28, 36))
+    base_velocity = int(rng.integers(70, 105))
+    notes = []
+    for h, t in enumerate(hits):
+        i = index.at(t)
+        chord = parse_chord(chords[i].label)
+        if chord.bass_pc is None:
+            continue
+        pitch = low + (chord.bass_pc - low) % 12
+        if pattern == "octave" and round((t - chords[i].start_s) / max(period / 2, 1e-3)) % 2:
+            pitch += 12
+        next_hit = hits[h + 1] if h + 1 < len(hits) else chords[i].end_s
+        end = quantize_s(min(chords[i].end_s, t + 0.92 * (next_hit - t)))
+        if end <= t:
+            continue
+        velocity = int(np.clip(base_velocity + rng.integers(-10, 11), 30, 127))
+        notes.append(Note(t, end, pitch, velocity))
+    return Part("bass", program, tuple(notes), pan=64)
+
+
+def drum_part(
+    chords: Sequence[ChordSegment],
+    beats: Sequence[Beat],
+    *,
+    pattern: str,
+    rng: np.random.Generator,
+    swing: float = 0.0,
+) -> Part:
+    """Play a drum groove on the beats, with a crash on every eighth downbeat.
+
+    Parameters
+    ----------
+    chords : sequence of ChordSegment
+        Chord segments; the drums rest where the label is ``N``.
+    beats : sequence of Beat
+        The beat grid (downbeats have ``beat_in_bar == 1``).
+    pattern : str
+        One of :data:`DRUM_PATTERNS`.
+    rng : numpy.random.Generator
+        Velocities.
+    swing : float, optional
+        Delay of off-beat eighths, as a fraction of a beat.
+
+    Returns
+    -------
+    Part
+        The drum part (GM percussion channel).
+    """
+    index = _ChordIndex(chords)
+    bar = _bar_length(beats)
+    period = float(np.median(np.diff([b.time_s for b in beats]))) if len(beats) > 1 else 0.5
+    grid = beat_grid(beats, end_s=chords[-1].end_s, subdivisions=2)
+    back = {2, 4} if bar >= 4 else ({2} if bar >= 2 else set())
+    notes = []
+    bars_seen = 0
+    for t, pos in grid:
+        if t >= chords[-1].end_s or chords[index.at(t)].label == "N":
+            continue
+        beat, off = pos // 2 + 1, pos % 2
+        t = quantize_s(t + (swing * period if off else 0.0))
+        sounds: list[tuple[int, int]] = []
+        if pattern == "rock":
+            if not off and (beat == 1 or (beat == 3 and bar >= 4)):
+                sounds.append((_KICK, 100))
+            if not off and beat in back:
+                sounds.append((_SNARE, 95))
+            sounds.append((_HAT, 70 if not off else 55))
+        elif pattern == "halftime":
+            if not off and beat == 1:
+                sounds.append((_KICK, 100))
+            if not off and beat == 3:
+                sounds.append((_SNARE, 95))
+            sounds.append((_HAT, 65 if not off else 50))
+        elif pattern == "ballad":
+            if not off and beat == 1:
+                sounds.append((_KICK, 80))
+            if not off and beat in back:
+                sounds.append((_STICK, 70))
+            sounds.append((_RIDE, 50 if not off else 40))
+        elif pattern == "disco":
+            if not off:
+                sounds.append((_KICK, 100))
+            if not off and beat in back:
+                sounds.append((_SNARE, 90))
+            sounds.append((_OPEN_HAT if off else _HAT, 65))
+        else:  # sparse
+            if not off and beat == 1:
+                sounds.append((_KICK, 85))
+            if not off:
+                sounds.append((_PEDAL_HAT, 55))
+        if not off and beat == 1:
+            if bars_seen % 8 == 0:
+                sounds.append((_CRASH, 85))
+            bars_seen += 1
+        for pitch, velocity in sounds:
+            v = int(np.clip(velocity + rng.integers(-12, 8), 20, 127))
+            notes.append(Note(t, quantize_s(t + 0.1), pitch, v))
+    return Part("drums", 0, tuple(notes), is_drum=True, reverb=30)
+
+
+def melody_part(
+    chords: Sequence[ChordSegment],
+    beats: Sequence[Beat],
+    *,
+    program: int,
+    key: int,
+    rng: np.random.Generator,
+) -> Part:
+    """Improvise a simple melody: chord tones on beats, short scale steps between them.
+
+    Parameters
+    ----------
+    chords : sequence of ChordSegment
+        Contiguous chord segments.
+    beats : sequence of Beat
+        The beat grid.
+    program : int
+        GM program.
+    key : int
+        Key class (:mod:`theory.keys`); passing tones come from its scale (chord tones only for
+        key 24, none).
+    rng : numpy.random.Generator
+        Note choices.
+
+    Returns
+    -------
+    Part
+        The melody (MIDI notes 60..84).
+    """
+    index = _ChordIndex(chords)
+    grid = beat_grid(beats, end_s=chords[-1].end_s, subdivisions=2)
+    tonic = key_tonic(key)
+    if tonic is None:
+        scale = None
+    else:
+        steps = (0, 2, 3, 5, 7, 8, 10) if key_is_minor(key) else (0, 2, 4, 5, 7, 9, 11)
+        scale = {(tonic + s) % 12 for s in steps}
+    current = int(rng.integers(64, 76))
+    notes = []
+    phrase_rest = False
+    for g, (t, pos) in enumerate(grid):
+        t = quantize_s(t)
+        i = index.at(t)
+        if t >= chords[-1].end_s or chords[i].label == "N":
+            continue
+        if pos == 0:
+            phrase_rest = rng.random() < 0.25
+        if phrase_rest or rng.random() < 0.35:
+            continue
+        pcs = parse_chord(chords[i].label).pitch_classes
+        off = pos % 2 == 1
+        allowed = pcs | (scale or set()) if off else pcs
+        candidates = [p for p in range(60, 85) if p % 12 in allowed and abs(p - current) <= 5]
+        if not candidates:
+            candidates = [p for p in range(60, 85) if p % 12 in pcs]
+        current = candidates[int(rng.integers(len(candidates)))]
+        next_t = grid[g + 1][0] if g + 1 < len(grid) else chords[i].end_s
+        length = (next_t - t) * (0.5 if off and current % 12 not in pcs else 0.95)
+        end = quantize_s(min(chords[i].end_s, t + length))
+        if end > t:
+            notes.append(Note(t, end, current, int(rng.integers(70, 110))))
+    return Part("melody", program, tuple(notes))
+
+
+def band_parts(
+    chords: Sequence[ChordSegment],
+    beats: Sequence[Beat],
+    *,
+    style: BandStyle,
+    key: int,
+    rng: np.random.Generator,
+) -> list[Part]:
+    """Generate the parts of a style, with pan, reverb and chorus drawn per part.
+
+    Parameters
+    ----------
+    chords : sequence of ChordSegment
+        Contiguous chord segments.
+    beats : sequence of Beat
+        The beat grid.
+    style : BandStyle
+        Instrumentation and rhythms.
+    key : int
+        Key class for the melody.
+    rng : numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    list of Part
+        Comping, pad, bass, drums and melody parts as the style asks.
+    """
+    parts = []
+    side = 1 if rng.random() < 0.5 else -1
+
+    def mix(part: Part, pan: int, volume: int) -> Part:
+        return Part(
+            part.name,
+            part.program,
+            part.notes,
+            is_drum=part.is_drum,
+            pan=int(np.clip(pan, 0, 127)),
+            volume=int(np.clip(volume, 0, 127)),
+            reverb=int(rng.integers(10, 90)),
+            chorus=int(rng.integers(0, 60)),
+        )
+
+    if style.comp_program is not None:
+        part = comp_part(
+            chords,
+            beats,
+            program=style.comp_program,
+            pattern=style.comp_pattern,
+            rng=rng,
+            low=style.comp_low,
+            swing=style.swing,
+        )
+        parts.append(mix(part, 64 + side * int(rng.integers(0, 40)), int(rng.integers(85, 115))))
+    if style.pad_program is not None:
+        part = comp_part(
+            chords,
+            beats,
+            program=style.pad_program,
+            pattern="whole",
+            rng=rng,
+            low=style.comp_low + 7,
+            name="pad",
+            held=True,
+        )
+        parts.append(mix(part, 64 - side * int(rng.integers(10, 50)), int(rng.integers(60, 95))))
+    if style.bass_program is not None:
+        part = bass_part(
+            chords,
+            beats,
+            program=style.bass_program,
+            pattern=style.bass_pattern,
+            rng=rng,
+            swing=style.swing,
+        )
+        parts.append(mix(part, 64, int(rng.integers(90, 120))))
+    if style.drum_pattern is not None:
+        part = drum_part(chords, beats, pattern=style.drum_pattern, rng=rng, swing=style.swing)
+        parts.append(mix(part, 64, int(rng.integers(70, 105))))
+    if style.lead_program is not None:
+        part = melody_part(chords, beats, program=style.lead_program, key=key, rng=rng)
+        parts.append(mix(part, 64 + int(rng.integers(-15, 16)), int(rng.integers(80, 110))))
+    return parts
