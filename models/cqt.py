@@ -33,9 +33,14 @@ products), and each octave takes frames of a few hundred samples, one real FFT p
 channel, and one matrix product with the band of precomputed filter spectra (cached per
 config). The work runs in blocks of :data:`DEFAULT_BLOCK_FRAMES` frames with overlapping
 margins, so memory stays bounded for hour-long files and the result does not depend on the
-block size. Input at ``2 ** m`` times the configured rate (44.1 kHz for the default 22.05 kHz)
-enters the same decimator chain ``m`` stages earlier, which is the resampling; any other rate
-is resampled block by block with :func:`scipy.signal.resample_poly`.
+block size.
+
+Input at another rate is resampled block by block: at ``2 ** m`` times the configured rate
+(44.1 kHz for the default 22.05 kHz) with the low-pass filter of
+:func:`scipy.signal.resample_poly` applied as matrix products (several times faster than
+``resample_poly`` itself), at any other rate with ``resample_poly``. Either way the result
+equals ``cqt(resample(x, ...), sample_rate_hz=config.sample_rate_hz)`` to float32 rounding, so
+features do not depend on whether the caller or this module resampled.
 
 Matrix products are cut into pieces below OpenBLAS's threading threshold: these small products
 are faster on one thread, and threaded ones slow down many times on a busy machine.
@@ -410,27 +415,37 @@ def _transform(
     n_frames = 1 + n_base // hop
     out = np.empty((n_frames, config.n_bins, 2), dtype=np.float32)
 
-    fold = _power_of_two(down) if up == 1 else None  # input at 2**fold times the rate
+    # Input at 2**m times the rate is decimated by matrix products with resample_poly's own
+    # filter (same result, several times faster); other rates go through resample_poly.
+    folded = up == 1 and down > 1 and down & (down - 1) == 0
+    first = _input_decimator(down) if folded else None
     # Block starts (base samples) are multiples of `grain` so that every level aligns.
-    grain = 2**plan.n_levels if fold is not None else math.lcm(up, 2**plan.n_levels)
-    length_step = plan.rows * 2**plan.n_levels
-    margin = plan.margin + (0 if fold is not None else _resample_margin(up, down))
+    grain = math.lcm(up, 2**plan.n_levels)
+    length_step = plan.decimator.rows * 2**plan.n_levels
+    if first is not None:
+        length_step = math.lcm(length_step, first.rows)
+    margin = plan.margin + _resample_margin(up, down)
 
     for i0 in range(0, n_frames, block_frames):
         i1 = min(i0 + block_frames, n_frames)
         start = (i0 * hop - margin) // grain * grain
         stop = (i1 - 1) * hop + margin
         stop = start + -(-(stop - start) // length_step) * length_step
-        if fold is not None:
-            seg = _segment(x, start << fold, stop << fold)
-            for _ in range(fold):
-                seg = _decimate(seg, plan)
+        if up == down:
+            seg = _segment(x, start, stop)
+        elif first is not None:
+            seg = first(_segment(x, start * down, stop * down))
         else:
             # Input samples from start * down / up on, resampled to base samples [start, stop).
             a = start * down // up
             b = -(-stop * down // up) + 1
             seg = scipy.signal.resample_poly(_segment(x, a, b), up, down, axis=-1)
             seg = np.ascontiguousarray(seg[:, : stop - start], dtype=np.float32)
+        if up != down:
+            # As resampling the whole signal first: nothing outside its n_base samples (the
+            # filters would spread the first and last samples a little beyond them).
+            seg[:, : max(0, -start)] = 0.0
+            seg[:, max(0, n_base - start) :] = 0.0
         block = out[i0:i1]
         _octave_magnitudes(seg, plan=plan, first_frame=i0, start=start, out=block)
         if not np.isfinite(block).all():
@@ -466,10 +481,7 @@ class _Plan:
     octaves: tuple[_Octave, ...]
     n_levels: int  # number of decimation stages below the base rate
     hop_length: int
-    fir_half: int
-    rows: int  # row length of the block-matrix decimator
-    chunk_rows: int  # rows per matrix product
-    mats: tuple[np.ndarray, np.ndarray, np.ndarray]
+    decimator: _Decimator  # by two, between octaves
     margin: int  # base samples needed on each side of a block
 
 
@@ -503,10 +515,9 @@ def _plan(config: CQTConfig) -> _Plan:
             )
         )
 
-    fir = _decimator_fir(pass_edge=config._top_cutoff_hz / config.sample_rate_hz / 2)
-    half = (len(fir) - 1) // 2
-    rows = max(16, 1 << int(math.ceil(math.log2(half))))
-    mats = _decimator_matrices(fir, rows)
+    fir = _octave_fir(pass_edge=config._top_cutoff_hz / config.sample_rate_hz / 2)
+    decimator = _Decimator.build(fir, factor=2)
+    half, rows = decimator.half, decimator.rows
 
     # Reach of a frame on the base-rate signal: half its FFT, the decimators below it, and
     # the rows at segment edges where the channels of the decimator's matrix meet.
@@ -516,16 +527,13 @@ def _plan(config: CQTConfig) -> _Plan:
         octaves=tuple(octaves),
         n_levels=n_levels,
         hop_length=config.hop_length,
-        fir_half=half,
-        rows=rows,
-        chunk_rows=_SINGLE_THREAD_MNK // (rows * rows // 2),
-        mats=mats,
+        decimator=decimator,
         margin=margin,
     )
 
 
-def _decimator_fir(*, pass_edge: float) -> np.ndarray:
-    """Design the zero-phase low-pass used before keeping every other sample.
+def _octave_fir(*, pass_edge: float) -> np.ndarray:
+    """Design the zero-phase low-pass applied between octaves before keeping every other sample.
 
     The next octave lies below `pass_edge` (relative to the input rate); aliases land in it
     only from above ``0.5 - pass_edge``, where the filter attenuates by at least
@@ -575,51 +583,79 @@ def _real_form(kernel: np.ndarray) -> np.ndarray:
     return real
 
 
-def _decimator_matrices(fir: np.ndarray, rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Split a zero-phase FIR decimator by two into three matrices.
+@dataclass(frozen=True)
+class _Decimator:
+    """A zero-phase FIR low-pass followed by keeping every `factor`-th sample.
 
-    With the input cut into rows ``X`` of `rows` samples and ``half = len(fir) // 2``,
-    output row ``n`` (``rows // 2`` samples) is
-    ``X[n - 1, -half:] @ prev + X[n] @ cur + X[n + 1, :half] @ nxt``.
+    The input is cut into rows ``X`` of `rows` samples; output row ``n`` (``rows // factor``
+    samples, output ``j`` centred on input ``factor * j``) is
+    ``X[n - 1, -half:] @ prev + X[n] @ cur + X[n + 1, :half] @ nxt``: three small matrix
+    products instead of a scalar filter loop.
     """
-    half = (len(fir) - 1) // 2
-    big = np.zeros((3 * rows, rows // 2))
-    for j in range(rows // 2):
-        for t in range(-half, half + 1):
-            big[rows + 2 * j - t, j] += fir[half + t]
-    # Only the last `half` samples of the previous row and the first `half` of the next one
-    # reach this row's outputs, so those two matrices keep only `half` rows.
-    parts = (big[rows - half : rows], big[rows : 2 * rows], big[2 * rows : 2 * rows + half])
-    mats = tuple(np.ascontiguousarray(part, dtype=np.float32) for part in parts)
-    for m in mats:
-        m.setflags(write=False)
-    return mats  # type: ignore[return-value]
+
+    factor: int
+    half: int  # the filter has 2 * half + 1 taps
+    rows: int
+    prev: np.ndarray
+    cur: np.ndarray
+    nxt: np.ndarray
+    chunk_rows: int  # rows per matrix product
+
+    @classmethod
+    def build(cls, fir: np.ndarray, *, factor: int) -> _Decimator:
+        """Split `fir` (odd length, symmetric) into the three matrices."""
+        half = (len(fir) - 1) // 2
+        rows = max(16, 1 << int(math.ceil(math.log2(max(half, factor)))))
+        n_out = rows // factor
+        big = np.zeros((3 * rows, n_out))
+        for j in range(n_out):
+            for t in range(-half, half + 1):
+                big[rows + factor * j - t, j] += fir[half + t]
+        # Only the last `half` samples of the previous row and the first `half` of the next
+        # one reach this row's outputs.
+        parts = (big[rows - half : rows], big[rows : 2 * rows], big[2 * rows : 2 * rows + half])
+        prev, cur, nxt = (np.ascontiguousarray(part, dtype=np.float32) for part in parts)
+        for m in (prev, cur, nxt):
+            m.setflags(write=False)
+        return cls(
+            factor=factor,
+            half=half,
+            rows=rows,
+            prev=prev,
+            cur=cur,
+            nxt=nxt,
+            chunk_rows=max(1, _SINGLE_THREAD_MNK // cur.size),
+        )
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Decimate x (n_channels, n), n divisible by `rows`; returns float32.
+
+        The channels are processed as one matrix of rows; the first and last outputs of a
+        channel mix in the neighbouring channel, but they lie in the block margin and are
+        never used.
+        """
+        rows = x.reshape(-1, self.rows)
+        n = rows.shape[0]
+        y = np.empty((n, self.rows // self.factor), dtype=np.float32)
+        half = self.half
+        # Small products: single-threaded in BLAS and cache-sized (see the module notes).
+        for c0 in range(0, n, self.chunk_rows):
+            c1 = min(c0 + self.chunk_rows, n)
+            out = y[c0:c1]
+            np.matmul(rows[c0:c1], self.cur, out=out)
+            a0 = max(c0, 1)
+            out[a0 - c0 :] += rows[a0 - 1 : c1 - 1, -half:] @ self.prev
+            b1 = min(c1, n - 1)
+            out[: b1 - c0] += rows[c0 + 1 : b1 + 1, :half] @ self.nxt
+        return y.reshape(x.shape[0], -1)
 
 
-def _decimate(x: np.ndarray, plan: _Plan) -> np.ndarray:
-    """Low-pass and keep every other sample; x (n_channels, n) with n divisible by rows.
-
-    The channels are processed as one matrix of rows; the first and last outputs of a
-    channel mix in the neighbouring channel, but they lie in the block margin and are
-    never used.
-    """
-    prev, cur, nxt = plan.mats
-    reach = plan.fir_half  # only this many samples of the neighbouring rows contribute
-    rows = x.reshape(-1, plan.rows)
-    n = rows.shape[0]
-    y = np.empty((n, plan.rows // 2), dtype=np.float32)
-    # Small products: single-threaded in BLAS (OpenBLAS threads above m*n*k = 2**18, which
-    # is slower for these skinny products and collapses on a busy machine) and cache-sized.
-    step = plan.chunk_rows
-    for c0 in range(0, n, step):
-        c1 = min(c0 + step, n)
-        out = y[c0:c1]
-        np.matmul(rows[c0:c1], cur, out=out)
-        a0 = max(c0, 1)
-        out[a0 - c0 :] += rows[a0 - 1 : c1 - 1, -reach:] @ prev
-        b1 = min(c1, n - 1)
-        out[: b1 - c0] += rows[c0 + 1 : b1 + 1, :reach] @ nxt
-    return y.reshape(x.shape[0], -1)
+@functools.lru_cache(maxsize=4)
+def _input_decimator(factor: int) -> _Decimator:
+    """Decimator by `factor` with exactly the filter of ``resample_poly(x, 1, factor)``."""
+    half_len = 10 * factor  # as in scipy.signal.resample_poly
+    fir = scipy.signal.firwin(2 * half_len + 1, 1.0 / factor, window=("kaiser", 5.0))
+    return _Decimator.build(fir, factor=factor)
 
 
 def _octave_magnitudes(
@@ -633,7 +669,7 @@ def _octave_magnitudes(
     level = 0
     for octave in plan.octaves:
         while level < octave.level:
-            x = _decimate(x, plan)
+            x = plan.decimator(x)
             level += 1
         hop = plan.hop_length >> level
         first = ((first_frame * plan.hop_length - start) >> level) - octave.n_fft // 2
@@ -705,11 +741,12 @@ def _ratio(
     return target // g, orig // g
 
 
-def _power_of_two(n: int) -> int | None:
-    """Return m if n == 2**m, else None."""
-    return n.bit_length() - 1 if n & (n - 1) == 0 else None
-
-
 def _resample_margin(up: int, down: int) -> int:
-    """Return the base samples resample_poly's filter reaches on each side, with room to spare."""
-    return 10 * max(up, down) // up + 64
+    """Return the base samples the resampling filter reaches on each side, with room to spare.
+
+    resample_poly's filter has ``10 * max(up, down)`` taps each side at ``up`` times the
+    input rate; the input decimator's rows add up to 64 input samples at the segment edges.
+    """
+    if up == down:
+        return 0
+    return 10 * max(up, down) // down + 64 + 2
