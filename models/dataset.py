@@ -1,0 +1,667 @@
+"""Training data: audio files with chord labels -> cached CQT features and frame targets.
+
+Data folder convention (searched recursively)
+---------------------------------------------
+* ``<stem>.flac`` / ``.wav`` / ``.ogg`` / ``.mp3``: the audio;
+* ``<stem>.lab``: Harte chord labels, ``start<TAB>end<TAB>label`` per line (required);
+* ``<stem>.key``: optional, ``start<TAB>end<TAB>key`` per line, the key written as JAMS
+  (``A:minor``) or anything :func:`theory.keys.parse_key` accepts;
+* ``<stem>.beats``: optional, ``time<TAB>beat_in_bar`` (not used for training).
+
+Features
+--------
+CQT features (:func:`models.cqt.cqt`) are computed once per audio file and feature
+configuration and cached as float16 ``.npy`` under the cache folder, keyed by the sha256 of
+the audio bytes and of the CQT configuration, so renamed or moved files hit the cache and an
+edited file or another configuration misses it. Cache files are written atomically.
+
+Frame targets
+-------------
+At each CQT frame time (frame ``i`` at ``i / frames_per_second``) the chord sounding is looked up
+in the LAB file and turned into (:class:`FrameTargets`): the 25-dim chord-tone + bass vector
+(:func:`theory.targets.chord_target`), the bass class (12 = none), the vocabulary class
+(:func:`theory.vocabulary.chord_class`), a change flag on the frame nearest each chord onset,
+and the key class from the ``.key`` file. Frames that are unlabelled (``X``, gaps, past the last
+segment) are masked: ``-1`` in the class targets and ``False`` in ``vector_mask``. Songs without a
+``.key`` file have every key target masked (-1) rather than trained towards "no key".
+
+Examples start at chord onsets (every frame where the label changes) and have a fixed
+length; songs are split into training and validation by a stable hash of their name, never
+by frame.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from models.backend import ModelError
+from models.cqt import DEFAULT_CQT, CQTConfig, CQTParameterError, cqt
+from theory.harte import ChordLabelError, parse_chord
+from theory.keys import parse_key
+from theory.targets import N_TARGET, chord_target
+from theory.vocabulary import chord_class
+
+__all__ = [
+    "AUDIO_SUFFIXES",
+    "DEFAULT_CACHE_DIR",
+    "LABEL_END_TOLERANCE_S",
+    "DataProblem",
+    "DatasetError",
+    "FrameTargets",
+    "Song",
+    "SongFiles",
+    "audio_sha256",
+    "cached_features",
+    "example_starts",
+    "find_songs",
+    "frame_targets",
+    "load_song",
+    "load_songs",
+    "read_chord_lab",
+    "read_key_file",
+    "slice_example",
+    "split_songs",
+]
+
+#: Audio file suffixes of the data folder convention.
+AUDIO_SUFFIXES = (".flac", ".wav", ".ogg", ".mp3")
+#: Default feature cache folder (relative to the working directory; git-ignored).
+DEFAULT_CACHE_DIR = Path(".cache") / "features"
+#: How far, in seconds, the last chord label may end after the end of the audio.
+LABEL_END_TOLERANCE_S = 1.0
+
+
+class DatasetError(ModelError):
+    """A data file that cannot be used for training; the message names the file."""
+
+
+@dataclass(frozen=True)
+class DataProblem:
+    """A file skipped while loading a data folder, and why."""
+
+    path: Path
+    message: str
+
+
+@dataclass(frozen=True)
+class SongFiles:
+    """The files of one song in a data folder."""
+
+    audio: Path
+    lab: Path | None
+    key: Path | None = None
+    beats: Path | None = None
+
+    @property
+    def name(self) -> str:
+        """The audio path without its suffix (unique within a folder)."""
+        return str(self.audio.with_suffix(""))
+
+
+@dataclass(frozen=True, eq=False)
+class FrameTargets:
+    """Per-frame training targets of one song (or one example), all of length ``n_frames``.
+
+    Attributes
+    ----------
+    vector : ndarray, shape (n_frames, 25), float32
+        Chord-tone + bass vector (zero where masked).
+    vector_mask : ndarray, shape (n_frames,), bool
+        False for unlabelled frames (``X``, gaps).
+    change : ndarray, shape (n_frames,), int32
+        1 on the frame nearest each chord onset, 0 elsewhere, -1 masked.
+    bass : ndarray, shape (n_frames,), int32
+        Bass pitch class 0..11, 12 no bass, -1 masked.
+    key : ndarray, shape (n_frames,), int32
+        Key class 0..24, -1 masked (no key annotation).
+    chord : ndarray, shape (n_frames,), int32
+        Vocabulary class 0..528, -1 masked.
+    """
+
+    vector: np.ndarray
+    vector_mask: np.ndarray
+    change: np.ndarray
+    bass: np.ndarray
+    key: np.ndarray
+    chord: np.ndarray
+
+    @property
+    def n_frames(self) -> int:
+        """Number of frames."""
+        return int(self.chord.shape[0])
+
+    def slice(self, start: int, stop: int, *, length: int | None = None) -> FrameTargets:
+        """Return frames ``start:stop``, padded with masked frames to ``length`` if given."""
+        n = stop - start if length is None else length
+        take = slice(start, min(stop, self.n_frames))
+        got = take.stop - take.start
+        vector = np.zeros((n, N_TARGET), dtype=np.float32)
+        vector[:got] = self.vector[take]
+        vector_mask = np.zeros(n, dtype=bool)
+        vector_mask[:got] = self.vector_mask[take]
+        arrays = {}
+        for name in ("change", "bass", "key", "chord"):
+            arr = np.full(n, -1, dtype=np.int32)
+            arr[:got] = getattr(self, name)[take]
+            arrays[name] = arr
+        return FrameTargets(vector=vector, vector_mask=vector_mask, **arrays)
+
+
+@dataclass(frozen=True, eq=False)
+class Song:
+    """A loaded training song.
+
+    Attributes
+    ----------
+    name : str
+        Audio path without suffix.
+    features : ndarray, shape (n_frames, n_bins, 2), float16
+        Cached CQT features.
+    targets : FrameTargets
+        Frame targets of the same length.
+    onsets : ndarray, shape (n_onsets,), int64
+        Frames where a chord starts (the first frame included), sorted.
+    """
+
+    name: str
+    features: np.ndarray
+    targets: FrameTargets
+    onsets: np.ndarray
+
+    @property
+    def n_frames(self) -> int:
+        """Number of frames."""
+        return int(self.features.shape[0])
+
+
+# ---------------------------------------------------------------------------------------
+# Files.
+
+
+def find_songs(data_dir: str | os.PathLike[str]) -> tuple[list[SongFiles], list[DataProblem]]:
+    """Find the songs of a data folder (recursively).
+
+    Parameters
+    ----------
+    data_dir : str or PathLike
+        The folder.
+
+    Returns
+    -------
+    songs : list of SongFiles
+        Audio files that have a ``.lab`` beside them, sorted by path.
+    problems : list of DataProblem
+        Audio files without labels.
+
+    Raises
+    ------
+    DatasetError
+        If the folder does not exist or holds no audio.
+    """
+    root = Path(data_dir)
+    if not root.is_dir():
+        raise DatasetError(f"cannot read data folder '{root}': not a directory")
+    audio = sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
+    if not audio:
+        raise DatasetError(
+            f"no audio in '{root}' (hint: expected {', '.join(AUDIO_SUFFIXES)} files, each with "
+            "a same-stem .lab)"
+        )
+    songs, problems = [], []
+    for path in audio:
+        lab = path.with_suffix(".lab")
+        if not lab.is_file():
+            problems.append(DataProblem(path, f"'{path}': no chord labels ({lab.name} missing)"))
+            continue
+        key = path.with_suffix(".key")
+        beats = path.with_suffix(".beats")
+        songs.append(
+            SongFiles(
+                audio=path,
+                lab=lab,
+                key=key if key.is_file() else None,
+                beats=beats if beats.is_file() else None,
+            )
+        )
+    return songs, problems
+
+
+def _read_lines(path: Path) -> list[tuple[int, list[str]]]:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise DatasetError(f"cannot read '{path}': {exc.strerror or exc}") from exc
+    except UnicodeDecodeError:
+        raise DatasetError(f"cannot read '{path}': not UTF-8 text") from None
+    rows = []
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            rows.append((number, stripped.split(None, 2)))
+    return rows
+
+
+def _interval(fields: list[str], path: Path, number: int) -> tuple[float, float, str]:
+    if len(fields) != 3:
+        raise DatasetError(f"'{path}' line {number}: expected 'start end label'")
+    try:
+        start, end = float(fields[0]), float(fields[1])
+    except ValueError:
+        raise DatasetError(f"'{path}' line {number}: times must be numbers") from None
+    if not (np.isfinite(start) and np.isfinite(end) and end > start):
+        raise DatasetError(f"'{path}' line {number}: the segment must end after it starts")
+    return start, end, fields[2].strip()
+
+
+def read_chord_lab(path: str | os.PathLike[str]) -> list[tuple[float, float, str]]:
+    """Read a Harte chord LAB file as ``(start_s, end_s, label)`` tuples.
+
+    Raises
+    ------
+    DatasetError
+        If the file is unreadable, a line is malformed or a label is not valid Harte.
+    """
+    path = Path(path)
+    segments = []
+    for number, fields in _read_lines(path):
+        start, end, label = _interval(fields, path, number)
+        try:
+            parse_chord(label)
+        except ChordLabelError as exc:
+            raise DatasetError(f"'{path}' line {number}: {exc}") from None
+        segments.append((start, end, label))
+    if not segments:
+        raise DatasetError(f"'{path}' holds no chord segments")
+    return segments
+
+
+def read_key_file(path: str | os.PathLike[str]) -> list[tuple[float, float, int]]:
+    """Read a ``.key`` file as ``(start_s, end_s, key_class)`` tuples.
+
+    Raises
+    ------
+    DatasetError
+        If the file is unreadable or a line is malformed.
+    """
+    path = Path(path)
+    keys = []
+    for number, fields in _read_lines(path):
+        start, end, text = _interval(fields, path, number)
+        try:
+            keys.append((start, end, parse_key(text)))
+        except ValueError as exc:
+            raise DatasetError(f"'{path}' line {number}: {exc}") from None
+    return keys
+
+
+# ---------------------------------------------------------------------------------------
+# Targets.
+
+
+def _frame_index(times_s: np.ndarray, starts_s: np.ndarray, ends_s: np.ndarray) -> np.ndarray:
+    """Index of the segment holding each time, -1 where none does."""
+    idx = np.searchsorted(starts_s, times_s, side="right") - 1
+    inside = (idx >= 0) & (times_s < ends_s[np.clip(idx, 0, None)])
+    return np.where(inside, idx, -1)
+
+
+def frame_targets(
+    segments: Sequence[tuple[float, float, str]],
+    *,
+    n_frames: int,
+    frames_per_second: float,
+    keys: Sequence[tuple[float, float, int]] | None = None,
+) -> FrameTargets:
+    """Compute per-frame targets from chord segments.
+
+    Parameters
+    ----------
+    segments : sequence of (start_s, end_s, label)
+        Chord segments in time order (Harte labels).
+    n_frames : int
+        Number of feature frames.
+    frames_per_second : float
+        Frame rate; frame ``i`` is at ``i / frames_per_second`` seconds.
+    keys : sequence of (start_s, end_s, key_class), optional
+        Key segments; None masks every key target.
+
+    Returns
+    -------
+    FrameTargets
+        Targets of length `n_frames` (see the module docstring for masking).
+    """
+    times = np.arange(n_frames) / frames_per_second
+    starts = np.array([s[0] for s in segments], dtype=np.float64)
+    ends = np.array([s[1] for s in segments], dtype=np.float64)
+    labels = [s[2] for s in segments]
+    idx = _frame_index(times, starts, ends)
+
+    seg_vector = np.zeros((len(labels) + 1, N_TARGET), dtype=np.float32)
+    seg_valid = np.zeros(len(labels) + 1, dtype=bool)
+    seg_bass = np.full(len(labels) + 1, -1, dtype=np.int32)
+    seg_chord = np.full(len(labels) + 1, -1, dtype=np.int32)
+    for i, label in enumerate(labels):
+        target = chord_target(label)
+        if target is None:
+            continue
+        seg_vector[i] = target
+        seg_valid[i] = True
+        seg_bass[i] = int(np.argmax(target[12:]))
+        cls = chord_class(label)
+        seg_chord[i] = -1 if cls is None else cls
+    # idx == -1 picks the extra, masked row at the end.
+    vector = seg_vector[idx]
+    vector_mask = seg_valid[idx]
+    bass = seg_bass[idx]
+    chord = seg_chord[idx]
+
+    change = np.zeros(n_frames, dtype=np.int32)
+    previous = None
+    for (start, _end, label), prev_end in zip(segments, [None, *ends[:-1]], strict=True):
+        gap = prev_end is not None and start - prev_end > 1e-3
+        if label != previous or gap:
+            frame = int(round(start * frames_per_second))
+            if 0 < frame < n_frames:
+                change[frame] = 1
+        previous = label
+
+    key = np.full(n_frames, -1, dtype=np.int32)
+    if keys:
+        k_starts = np.array([k[0] for k in keys])
+        k_ends = np.array([k[1] for k in keys])
+        k_idx = _frame_index(times, k_starts, k_ends)
+        k_classes = np.array([k[2] for k in keys] + [-1], dtype=np.int32)
+        key = k_classes[k_idx]
+    return FrameTargets(
+        vector=vector, vector_mask=vector_mask, change=change, bass=bass, key=key, chord=chord
+    )
+
+
+def _onsets(
+    segments: Sequence[tuple[float, float, str]], *, n_frames: int, frames_per_second: float
+) -> np.ndarray:
+    frames = {0}
+    previous = None
+    for start, _end, label in segments:
+        if label != previous:
+            frame = int(round(start * frames_per_second))
+            if 0 <= frame < n_frames:
+                frames.add(frame)
+        previous = label
+    return np.array(sorted(frames), dtype=np.int64)
+
+
+# ---------------------------------------------------------------------------------------
+# Audio and the feature cache.
+
+
+def audio_sha256(path: str | os.PathLike[str]) -> str:
+    """Return the hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _config_hash(config: CQTConfig) -> str:
+    text = json.dumps(config.to_dict(), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _read_audio(path: Path) -> tuple[np.ndarray, int]:
+    """Decode a file as float32 (n, 2) at its own rate (the CQT converts the rate)."""
+    try:
+        samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
+        raise DatasetError(f"cannot read '{path}': {exc} (hint: convert to WAV or FLAC)") from exc
+    if samples.shape[0] == 0:
+        raise DatasetError(f"cannot read '{path}': the file contains no audio frames")
+    if samples.shape[1] == 1:
+        samples = np.repeat(samples, 2, axis=1)
+    elif samples.shape[1] > 2:  # the fold-down rule of chordcli.audio
+        rest = samples[:, 2:].mean(axis=1, keepdims=True)
+        samples = (samples[:, :2] + rest) / 2
+    return samples, int(rate)
+
+
+def cached_features(
+    audio_path: str | os.PathLike[str],
+    *,
+    cqt_config: CQTConfig = DEFAULT_CQT,
+    cache_dir: str | os.PathLike[str] = DEFAULT_CACHE_DIR,
+) -> tuple[np.ndarray, float]:
+    """Return the CQT features of an audio file, computing and caching them on first use.
+
+    Parameters
+    ----------
+    audio_path : str or PathLike
+        Audio file.
+    cqt_config : CQTConfig, optional
+        Feature parameters (part of the cache key).
+    cache_dir : str or PathLike, optional
+        Cache folder; created if missing.
+
+    Returns
+    -------
+    features : ndarray, shape (n_frames, n_bins, 2), float16
+        CQT features.
+    duration_s : float
+        Duration of the audio in seconds.
+
+    Raises
+    ------
+    DatasetError
+        If the audio cannot be read.
+    """
+    path = Path(audio_path)
+    try:
+        digest = audio_sha256(path)
+    except OSError as exc:
+        raise DatasetError(f"cannot read '{path}': {exc.strerror or exc}") from exc
+    cache = Path(cache_dir) / digest[:2] / f"{digest}-{_config_hash(cqt_config)}.npz"
+    if cache.is_file():
+        try:
+            with np.load(cache, allow_pickle=False) as data:
+                features, duration_s = data["features"], float(data["duration_s"])
+            if features.dtype == np.float16 and features.shape[1] == cqt_config.n_bins:
+                return features, duration_s
+        except (OSError, ValueError, KeyError):
+            pass  # damaged cache entry: recompute and replace it
+    samples, rate = _read_audio(path)
+    try:
+        features = cqt(samples, sample_rate_hz=rate, config=cqt_config).astype(np.float16)
+    except CQTParameterError as exc:
+        raise DatasetError(f"cannot use '{path}': {exc}") from exc
+    duration_s = samples.shape[0] / rate
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=".tmp-", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, features=features, duration_s=np.float64(duration_s))
+        os.replace(tmp, cache)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return features, duration_s
+
+
+def load_song(
+    files: SongFiles,
+    *,
+    cqt_config: CQTConfig = DEFAULT_CQT,
+    cache_dir: str | os.PathLike[str] = DEFAULT_CACHE_DIR,
+) -> Song:
+    """Load one song: cached features and frame targets.
+
+    Parameters
+    ----------
+    files : SongFiles
+        The song's files (``lab`` required).
+    cqt_config : CQTConfig, optional
+        Feature parameters.
+    cache_dir : str or PathLike, optional
+        Feature cache folder.
+
+    Returns
+    -------
+    Song
+        The song.
+
+    Raises
+    ------
+    DatasetError
+        If labels are missing or malformed, the audio is unreadable, or the labels run past
+        the end of the audio by more than :data:`LABEL_END_TOLERANCE_S`.
+    """
+    if files.lab is None:
+        raise DatasetError(f"'{files.audio}': no chord labels")
+    segments = read_chord_lab(files.lab)
+    keys = read_key_file(files.key) if files.key is not None else None
+    features, duration_s = cached_features(files.audio, cqt_config=cqt_config, cache_dir=cache_dir)
+    label_end = max(end for _start, end, _label in segments)
+    if label_end > duration_s + LABEL_END_TOLERANCE_S:
+        raise DatasetError(
+            f"'{files.lab}': labels run to {label_end:.2f} s, past the end of the audio "
+            f"({duration_s:.2f} s) (hint: check that the labels belong to '{files.audio.name}')"
+        )
+    fps = cqt_config.frames_per_second
+    n = features.shape[0]
+    targets = frame_targets(segments, n_frames=n, frames_per_second=fps, keys=keys)
+    onsets = _onsets(segments, n_frames=n, frames_per_second=fps)
+    return Song(name=files.name, features=features, targets=targets, onsets=onsets)
+
+
+def load_songs(
+    songs: Iterable[SongFiles],
+    *,
+    cqt_config: CQTConfig = DEFAULT_CQT,
+    cache_dir: str | os.PathLike[str] = DEFAULT_CACHE_DIR,
+    on_problem: Callable[[DataProblem], None] | None = None,
+    on_loaded: Callable[[SongFiles], None] | None = None,
+) -> list[Song]:
+    """Load many songs, skipping (and reporting) the ones that cannot be used.
+
+    Parameters
+    ----------
+    songs : iterable of SongFiles
+        Songs to load.
+    cqt_config : CQTConfig, optional
+        Feature parameters.
+    cache_dir : str or PathLike, optional
+        Feature cache folder.
+    on_problem : callable, optional
+        Called with a :class:`DataProblem` for every song skipped.
+    on_loaded : callable, optional
+        Called after each song (loaded or skipped), for progress display.
+
+    Returns
+    -------
+    list of Song
+        The usable songs, in input order.
+    """
+    loaded = []
+    for files in songs:
+        try:
+            loaded.append(load_song(files, cqt_config=cqt_config, cache_dir=cache_dir))
+        except DatasetError as exc:
+            if on_problem is not None:
+                on_problem(DataProblem(files.audio, str(exc)))
+        if on_loaded is not None:
+            on_loaded(files)
+    return loaded
+
+
+def split_songs(
+    songs: Sequence[Song], *, validation_fraction: float, seed: int = 0
+) -> tuple[list[Song], list[Song]]:
+    """Split songs into training and validation sets by song, never by frame.
+
+    A song goes to validation when a hash of its file name and `seed` falls below
+    `validation_fraction`; the split is stable across runs and does not depend on which other
+    songs are present. With two or more songs and a positive fraction, at least one song is
+    held out and at least one kept for training.
+
+    Parameters
+    ----------
+    songs : sequence of Song
+        Songs.
+    validation_fraction : float
+        Share of songs held out, in [0, 1).
+    seed : int, optional
+        Changes the split.
+
+    Returns
+    -------
+    train, validation : list of Song
+        The two sets.
+    """
+    if not 0.0 <= validation_fraction < 1.0:
+        raise ValueError(f"validation_fraction must lie in [0, 1), got {validation_fraction}")
+
+    def score(song: Song) -> float:
+        text = f"{seed}:{Path(song.name).name}".encode()
+        return int(hashlib.sha256(text).hexdigest()[:12], 16) / 16**12
+
+    scores = [score(s) for s in songs]
+    val = [s for s, x in zip(songs, scores, strict=True) if x < validation_fraction]
+    train = [s for s, x in zip(songs, scores, strict=True) if x >= validation_fraction]
+    if validation_fraction > 0 and len(songs) >= 2:
+        if not val:
+            pick = int(np.argmin(scores))
+            val, train = [songs[pick]], [s for i, s in enumerate(songs) if i != pick]
+        elif not train:
+            pick = int(np.argmax(scores))
+            train, val = [songs[pick]], [s for i, s in enumerate(songs) if i != pick]
+    return train, val
+
+
+def example_starts(song: Song, *, length_frames: int) -> np.ndarray:
+    """Return the start frames of a song's training examples: its chord onsets.
+
+    Onsets closer to the end than `length_frames` still start an example (padded and masked
+    by :func:`slice_example`), except that at most one example starts in that tail.
+
+    Returns
+    -------
+    ndarray, shape (n_examples,), int64
+        Start frames.
+    """
+    onsets = song.onsets
+    limit = max(song.n_frames - length_frames, 0)
+    head = onsets[onsets <= limit]
+    tail = onsets[onsets > limit]
+    if len(tail) and (not len(head) or head[-1] < limit):
+        head = np.append(head, limit if song.n_frames >= length_frames else tail[0])
+    return head.astype(np.int64)
+
+
+def slice_example(
+    song: Song, start: int, *, length_frames: int
+) -> tuple[np.ndarray, np.ndarray, FrameTargets]:
+    """Cut a fixed-length example from a song.
+
+    Returns
+    -------
+    features : ndarray, shape (length_frames, n_bins, 2), float32
+        Features, zero past the end of the song.
+    mask : ndarray, shape (length_frames,), float32
+        1 for frames inside the song.
+    targets : FrameTargets
+        Targets of length `length_frames`, masked past the end.
+    """
+    stop = min(start + length_frames, song.n_frames)
+    features = np.zeros((length_frames, *song.features.shape[1:]), dtype=np.float32)
+    features[: stop - start] = song.features[start:stop]
+    mask = np.zeros(length_frames, dtype=np.float32)
+    mask[: stop - start] = 1.0
+    return features, mask, song.targets.slice(start, stop, length=length_frames)

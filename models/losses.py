@@ -1,0 +1,212 @@
+"""Losses of the ChordNet heads: focal loss, Tversky and focal-Tversky, all with frame masks.
+
+Every loss returns the mean over the frames whose weight is non-zero (0 when there are none),
+so padded or unlabelled frames (``X`` chords, songs without a key) never count.
+
+* :func:`focal_loss` (Lin et al. 2017) for the categorical heads (change, bass, key, chord):
+  ``-alpha * (1 - p_t) ** gamma * log p_t`` with ``p_t`` the softmax probability of the target.
+* :func:`tversky_loss` (Salehi et al. 2017) for the 25-dim chord-tone + bass vectors:
+  ``1 - TI`` with ``TI = (TP + s) / (TP + alpha FP + beta FN + s)`` per frame, where
+  ``TP = sum p g``, ``FP = sum p (1 - g)``, ``FN = sum (1 - p) g`` over the 25 entries.
+* :func:`focal_tversky_loss` (Abraham & Khan 2019): ``(1 - TI) ** gamma``.
+
+Functions take and return backend tensors through :mod:`keras.ops` (numpy arrays are
+accepted), so they run inside the training ``tf.function`` and in plain numpy tests alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from keras import ops
+
+__all__ = [
+    "TVERSKY_SMOOTH",
+    "chroma_probabilities",
+    "focal_loss",
+    "focal_tversky_loss",
+    "masked_mean",
+    "tversky_index",
+    "tversky_loss",
+]
+
+#: Smoothing term ``s`` of the Tversky index (keeps it defined for empty vectors).
+TVERSKY_SMOOTH = 1.0
+
+
+def masked_mean(values: Any, weights: Any | None = None) -> Any:
+    """Return ``sum(values * weights) / sum(weights)``, 0 when all weights are 0.
+
+    Parameters
+    ----------
+    values : array, shape (...)
+        Per-frame losses.
+    weights : array, shape (...), optional
+        Frame weights (1 keep, 0 ignore); None weighs all frames 1.
+
+    Returns
+    -------
+    scalar
+        The weighted mean.
+    """
+    values = ops.cast(values, "float32")
+    if weights is None:
+        return ops.mean(values)
+    weights = ops.cast(weights, "float32")
+    return ops.sum(values * weights) / ops.maximum(ops.sum(weights), 1e-8)
+
+
+def focal_loss(
+    logits: Any,
+    labels: Any,
+    *,
+    weights: Any | None = None,
+    gamma: float = 2.0,
+    alpha: float = 1.0,
+    label_smoothing: float = 0.0,
+) -> Any:
+    """Categorical focal loss on softmax logits.
+
+    Parameters
+    ----------
+    logits : array, shape (..., n_classes)
+        Unnormalised scores.
+    labels : int array, shape (...)
+        Target class per frame; entries with weight 0 may hold any value (e.g. -1).
+    weights : array, shape (...), optional
+        Frame weights (0 for padding or unknown targets).
+    gamma : float, optional
+        Focusing parameter; 0 gives the cross-entropy.
+    alpha : float, optional
+        Overall scale.
+    label_smoothing : float, optional
+        Mix the one-hot target with a uniform distribution by this amount.
+
+    Returns
+    -------
+    scalar
+        Mean loss over the weighted frames, in nats.
+    """
+    logits = ops.cast(logits, "float32")
+    n_classes = logits.shape[-1]
+    labels = ops.cast(labels, "int32")
+    safe = ops.where(labels < 0, 0, labels)
+    target = ops.one_hot(safe, n_classes)
+    if label_smoothing:
+        target = target * (1.0 - label_smoothing) + label_smoothing / n_classes
+    log_p = ops.log_softmax(logits, axis=-1)
+    p = ops.exp(log_p)
+    per_class = -target * ops.power(1.0 - p, gamma) * log_p
+    loss = alpha * ops.sum(per_class, axis=-1)
+    if weights is None:
+        weights = ops.cast(labels >= 0, "float32")
+    else:
+        weights = ops.cast(weights, "float32") * ops.cast(labels >= 0, "float32")
+    return masked_mean(loss, weights)
+
+
+def chroma_probabilities(logits: Any) -> Any:
+    """Return 25-dim vector probabilities: sigmoid on ``[..., :12]``, softmax on ``[..., 12:]``."""
+    logits = ops.cast(logits, "float32")
+    return ops.concatenate(
+        [ops.sigmoid(logits[..., :12]), ops.softmax(logits[..., 12:], axis=-1)], axis=-1
+    )
+
+
+def tversky_index(
+    probs: Any,
+    targets: Any,
+    *,
+    alpha: float = 0.5,
+    beta: float = 0.5,
+    smooth: float = TVERSKY_SMOOTH,
+) -> Any:
+    """Per-frame Tversky index of probability vectors against binary targets.
+
+    Parameters
+    ----------
+    probs : array, shape (..., n)
+        Predicted probabilities.
+    targets : array, shape (..., n)
+        Targets in [0, 1].
+    alpha, beta : float, optional
+        Weights of false positives and false negatives (0.5, 0.5 is the Dice coefficient).
+    smooth : float, optional
+        Added to numerator and denominator.
+
+    Returns
+    -------
+    array, shape (...)
+        ``(TP + s) / (TP + alpha FP + beta FN + s)``.
+    """
+    p = ops.cast(probs, "float32")
+    g = ops.cast(targets, "float32")
+    tp = ops.sum(p * g, axis=-1)
+    fp = ops.sum(p * (1.0 - g), axis=-1)
+    fn = ops.sum((1.0 - p) * g, axis=-1)
+    return (tp + smooth) / (tp + alpha * fp + beta * fn + smooth)
+
+
+def tversky_loss(
+    logits: Any,
+    targets: Any,
+    *,
+    weights: Any | None = None,
+    alpha: float = 0.5,
+    beta: float = 0.5,
+    smooth: float = TVERSKY_SMOOTH,
+) -> Any:
+    """Tversky loss ``1 - TI`` of 25-dim chord-tone + bass vectors.
+
+    Parameters
+    ----------
+    logits : array, shape (..., 25)
+        Vector logits (12 sigmoid, 13 softmax; see :func:`chroma_probabilities`).
+    targets : array, shape (..., 25)
+        Targets from :func:`theory.targets.chord_target`.
+    weights : array, shape (...), optional
+        Frame weights.
+    alpha, beta, smooth : float, optional
+        As :func:`tversky_index`.
+
+    Returns
+    -------
+    scalar
+        Mean ``1 - TI`` over the weighted frames.
+    """
+    ti = tversky_index(chroma_probabilities(logits), targets, alpha=alpha, beta=beta, smooth=smooth)
+    return masked_mean(1.0 - ti, weights)
+
+
+def focal_tversky_loss(
+    logits: Any,
+    targets: Any,
+    *,
+    weights: Any | None = None,
+    alpha: float = 0.5,
+    beta: float = 0.5,
+    gamma: float = 0.75,
+    smooth: float = TVERSKY_SMOOTH,
+) -> Any:
+    """Focal-Tversky loss ``(1 - TI) ** gamma`` of 25-dim vectors.
+
+    Parameters
+    ----------
+    logits : array, shape (..., 25)
+        Vector logits.
+    targets : array, shape (..., 25)
+        Targets.
+    weights : array, shape (...), optional
+        Frame weights.
+    alpha, beta, smooth : float, optional
+        As :func:`tversky_index`.
+    gamma : float, optional
+        Exponent; below 1 it emphasises frames that are nearly right.
+
+    Returns
+    -------
+    scalar
+        Mean ``(1 - TI) ** gamma`` over the weighted frames.
+    """
+    ti = tversky_index(chroma_probabilities(logits), targets, alpha=alpha, beta=beta, smooth=smooth)
+    return masked_mean(ops.power(ops.maximum(1.0 - ti, 0.0), gamma), weights)

@@ -1,0 +1,744 @@
+"""Training loop of ChordNet: data folder -> run folder with weights, config, history, checkpoint.
+
+Library code: nothing is printed; progress goes to an ``on_event`` callback as
+:class:`TrainEvent` values (the command line renders them with rich).
+
+Run folder
+----------
+``model.weights.h5``
+    Weights of the best epoch so far (lowest validation loss; training loss without a
+    validation set). Rebuilt with :func:`models.chordnet.load_chordnet_backend`.
+``config.json``
+    CQT, ChordNet, training and augmentation configurations, vocabulary fingerprint,
+    sha256 of the weights, git commit, best metrics: a weights directory ``chordcli`` can load.
+``history.json``
+    Metrics of every epoch.
+``checkpoint.npz``
+    Model weights, optimizer state, configurations and history after the last finished epoch,
+    written to a temporary file and renamed, so a run killed at any moment (even ``kill -9``)
+    resumes with ``resume=True`` losing at most the epoch in progress. Each epoch's example
+    order and augmentation draw from a generator seeded by ``(seed, epoch)``, so a resumed
+    epoch sees the same data as an uninterrupted run.
+
+TensorFlow is imported inside :func:`train`; importing this module stays light.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from models.augment import NO_AUGMENT, AugmentConfig, augment_example
+from models.backend import ModelError
+from models.cqt import DEFAULT_CQT, CQTConfig
+from models.dataset import (
+    DEFAULT_CACHE_DIR,
+    DataProblem,
+    DatasetError,
+    FrameTargets,
+    Song,
+    example_starts,
+    find_songs,
+    load_songs,
+    slice_example,
+    split_songs,
+)
+
+if TYPE_CHECKING:
+    from models.chordnet import ChordNetConfig
+
+__all__ = [
+    "CHECKPOINT_FILE",
+    "DEFAULT_RUN_DIR",
+    "DEFAULT_TRAIN",
+    "HISTORY_FILE",
+    "RunConfig",
+    "TrainConfig",
+    "TrainError",
+    "TrainEvent",
+    "TrainResult",
+    "git_commit",
+    "load_run_config",
+    "train",
+]
+
+#: Run folder used when none is given (git-ignored).
+DEFAULT_RUN_DIR = Path(".cache") / "runs" / "chordnet"
+CHECKPOINT_FILE = "checkpoint.npz"
+HISTORY_FILE = "history.json"
+
+
+class TrainError(ModelError):
+    """A training run that cannot start or continue; the message names the folder or file."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings.
+
+    Parameters
+    ----------
+    epochs : int
+        Last epoch to run (a resumed run continues up to it).
+    batch_size : int
+        Examples per step.
+    example_frames : int
+        Frames per training example (256 at 10.77 frames/s is 23.8 s).
+    steps_per_epoch : int or None
+        Steps per epoch; None runs every example (every chord onset of every training song)
+        once per epoch.
+    learning_rate : float
+        AdamW learning rate.
+    weight_decay : float
+        AdamW decoupled weight decay.
+    clip_norm : float
+        Global gradient-norm clipping.
+    validation_fraction : float
+        Share of songs held out for validation (split by song, see
+        :func:`models.dataset.split_songs`).
+    patience : int
+        Stop after this many epochs without a better validation loss (0 never stops early).
+    seed : int
+        Seeds weight initialisation, the split, example order and augmentation.
+    """
+
+    epochs: int = 100
+    batch_size: int = 8
+    example_frames: int = 256
+    steps_per_epoch: int | None = None
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    clip_norm: float = 1.0
+    validation_fraction: float = 0.1
+    patience: int = 10
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "example_frames"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.steps_per_epoch is not None and self.steps_per_epoch < 1:
+            raise ValueError(f"steps_per_epoch must be at least 1, got {self.steps_per_epoch}")
+
+
+#: Default optimisation settings (the CLI takes its defaults from here).
+DEFAULT_TRAIN = TrainConfig()
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a training run; stored in ``config.json`` and the checkpoint.
+
+    ``chordnet`` None means :data:`models.chordnet.DEFAULT_CHORDNET`.
+    """
+
+    train: TrainConfig = DEFAULT_TRAIN
+    chordnet: ChordNetConfig | None = None
+    cqt: CQTConfig = DEFAULT_CQT
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+
+    def resolved_chordnet(self) -> ChordNetConfig:
+        """Return the ChordNet configuration (imports TensorFlow)."""
+        from models.chordnet import DEFAULT_CHORDNET
+
+        return DEFAULT_CHORDNET if self.chordnet is None else self.chordnet
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict with sections ``train``, ``chordnet``, ``cqt``, ``augment``."""
+        return {
+            "train": dataclasses.asdict(self.train),
+            "chordnet": self.resolved_chordnet().to_dict(),
+            "cqt": self.cqt.to_dict(),
+            "augment": self.augment.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunConfig:
+        """Build from :meth:`to_dict` output; missing sections and keys take the defaults.
+
+        Raises
+        ------
+        ValueError
+            If a section or key is unknown or a value invalid.
+        """
+        unknown = sorted(set(data) - {"train", "chordnet", "cqt", "augment"})
+        if unknown:
+            raise ValueError(f"unknown section(s) {unknown} (known: train, chordnet, cqt, augment)")
+        chordnet = None
+        if "chordnet" in data:
+            from models.chordnet import ChordNetConfig
+
+            chordnet = ChordNetConfig.from_dict(data["chordnet"])
+        train_fields = {f.name for f in dataclasses.fields(TrainConfig)}
+        bad = sorted(set(data.get("train", {})) - train_fields)
+        if bad:
+            raise ValueError(f"unknown train parameter(s) {bad} (known: {sorted(train_fields)})")
+        aug_fields = {f.name for f in dataclasses.fields(AugmentConfig)}
+        bad = sorted(set(data.get("augment", {})) - aug_fields)
+        if bad:
+            raise ValueError(f"unknown augment parameter(s) {bad} (known: {sorted(aug_fields)})")
+        return cls(
+            train=TrainConfig(**data.get("train", {})),
+            chordnet=chordnet,
+            cqt=CQTConfig.from_dict(data.get("cqt", {})),
+            augment=AugmentConfig(**data.get("augment", {})),
+        )
+
+
+def load_run_config(path: str | os.PathLike[str]) -> RunConfig:
+    """Read a run configuration JSON file (sections as :meth:`RunConfig.to_dict`).
+
+    Raises
+    ------
+    TrainError
+        If the file cannot be read or holds unknown or invalid settings.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("the top level must be an object")
+        return RunConfig.from_dict(data)
+    except FileNotFoundError:
+        raise TrainError(f"cannot read config '{path}': file not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError, TypeError) as exc:
+        raise TrainError(f"bad config '{path}': {exc}") from exc
+
+
+@dataclass(frozen=True)
+class TrainEvent:
+    """Progress of a training run, passed to the ``on_event`` callback.
+
+    Attributes
+    ----------
+    kind : str
+        ``'problem'`` (a file skipped, see ``message``), ``'load'`` (a song's features loaded:
+        ``step`` of ``steps``), ``'start'`` (data ready; ``info`` holds song, example and
+        parameter counts and the first epoch), ``'step'`` (a training step: running ``metrics``),
+        ``'epoch'`` (an epoch finished: ``metrics`` of training and ``val_*`` of validation,
+        ``info['improved']``), ``'stop'`` (early stopping) or ``'done'``.
+    epoch : int
+        Epoch (1-based), 0 before training.
+    step, steps : int
+        Position within the epoch (or the loading phase).
+    metrics : dict of str to float
+        Losses and accuracies.
+    message : str
+        Human-readable note (problems, stopping reason).
+    info : dict
+        Extra values of ``'start'`` and ``'epoch'`` events.
+    """
+
+    kind: str
+    epoch: int = 0
+    step: int = 0
+    steps: int = 0
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    message: str = ""
+    info: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Outcome of :func:`train`.
+
+    Attributes
+    ----------
+    run_dir : Path
+        The run folder.
+    epochs_run : int
+        Last finished epoch.
+    best_epoch : int
+        Epoch of the saved weights.
+    best_metrics : dict of str to float
+        Metrics of that epoch.
+    stopped_early : bool
+        Whether early stopping ended the run.
+    problems : tuple of DataProblem
+        Files skipped.
+    history : tuple of dict
+        Metrics of every epoch.
+    """
+
+    run_dir: Path
+    epochs_run: int
+    best_epoch: int
+    best_metrics: Mapping[str, float]
+    stopped_early: bool
+    problems: tuple[DataProblem, ...]
+    history: tuple[Mapping[str, float], ...]
+
+
+def git_commit() -> str | None:
+    """Return the commit of the source tree (``+dirty`` if modified), None outside git."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("+dirty" if dirty else "")
+
+
+# ---------------------------------------------------------------------------------------
+# Batches.
+
+
+def _stack(
+    examples: Sequence[tuple[np.ndarray, np.ndarray, FrameTargets]],
+) -> dict[str, np.ndarray]:
+    return {
+        "features": np.stack([e[0] for e in examples]),
+        "mask": np.stack([e[1] for e in examples]),
+        "vector": np.stack([e[2].vector for e in examples]),
+        "vector_mask": np.stack([e[2].vector_mask for e in examples]).astype(np.float32),
+        "change": np.stack([e[2].change for e in examples]),
+        "bass": np.stack([e[2].bass for e in examples]),
+        "key": np.stack([e[2].key for e in examples]),
+        "chord": np.stack([e[2].chord for e in examples]),
+    }
+
+
+def _validation_batches(
+    songs: Sequence[Song], *, length: int, batch_size: int
+) -> list[dict[str, np.ndarray]]:
+    windows = [
+        slice_example(song, start, length_frames=length)
+        for song in songs
+        for start in range(0, song.n_frames, length)
+    ]
+    return [_stack(windows[i : i + batch_size]) for i in range(0, len(windows), batch_size)]
+
+
+# ---------------------------------------------------------------------------------------
+# Checkpoints.
+
+
+def _write_atomic(path: Path, write: Callable[[Path], None], *, suffix: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=suffix)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_json(path: Path, data: Any) -> None:
+    _write_atomic(
+        path,
+        lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8"),
+        suffix=".json",
+    )
+
+
+def _save_checkpoint(path: Path, *, model: Any, optimizer: Any, state: dict[str, Any]) -> None:
+    arrays: dict[str, np.ndarray] = {}
+    for i, w in enumerate(model.get_weights()):
+        arrays[f"model_{i:04d}"] = np.asarray(w)
+    for i, v in enumerate(optimizer.variables):
+        arrays[f"optimizer_{i:04d}"] = np.asarray(v.numpy())
+    arrays["state"] = np.array(json.dumps(state))
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+
+    _write_atomic(path, write, suffix=".npz")
+
+
+def _load_checkpoint(path: Path) -> tuple[list[np.ndarray], list[np.ndarray], dict[str, Any]]:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            names = sorted(data.files)
+            model = [data[n] for n in names if n.startswith("model_")]
+            optimizer = [data[n] for n in names if n.startswith("optimizer_")]
+            state = json.loads(str(data["state"]))
+    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+        raise TrainError(
+            f"cannot resume from '{path}': the checkpoint is damaged ({exc}) "
+            "(hint: start a new run with another --out)"
+        ) from exc
+    return model, optimizer, state
+
+
+# ---------------------------------------------------------------------------------------
+# The loop.
+
+
+_ACC_KEYS = ("chord", "bass", "key", "change", "tones")
+
+
+def _make_steps(model: Any, optimizer: Any, cfg: ChordNetConfig) -> tuple[Any, Any]:
+    import tensorflow as tf
+    from keras import ops
+
+    from models.losses import focal_loss, focal_tversky_loss, tversky_loss
+
+    def losses_and_counts(logits: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+        fm = b["mask"]
+        vm = b["vector_mask"] * fm
+        out = {
+            "chroma": tversky_loss(
+                logits["chroma"],
+                b["vector"],
+                weights=vm,
+                alpha=cfg.tversky_alpha,
+                beta=cfg.tversky_beta,
+            ),
+            "smooth_chroma": focal_tversky_loss(
+                logits["smooth_chroma"],
+                b["vector"],
+                weights=vm,
+                alpha=cfg.tversky_alpha,
+                beta=cfg.tversky_beta,
+                gamma=cfg.focal_tversky_gamma,
+            ),
+        }
+        for head in ("change", "bass", "key", "chord"):
+            out[head] = focal_loss(
+                logits[head],
+                b[head],
+                weights=fm,
+                gamma=cfg.focal_gamma,
+                label_smoothing=cfg.label_smoothing,
+            )
+        total = 0.0
+        for head, weight in cfg.loss_weights:
+            total = total + weight * out[head]
+        out["loss"] = total
+        counts = {}
+        for head in ("chord", "bass", "key", "change"):
+            valid = ops.cast(b[head] >= 0, "float32") * fm
+            pred = ops.cast(ops.argmax(logits[head], axis=-1), "int32")
+            hit = ops.cast(pred == ops.cast(b[head], "int32"), "float32")
+            counts[f"{head}_hit"] = ops.sum(hit * valid)
+            counts[f"{head}_n"] = ops.sum(valid)
+        tones = ops.cast(logits["chroma"][..., :12] > 0.0, "float32")
+        tone_hit = ops.cast(tones == b["vector"][..., :12], "float32")
+        counts["tones_hit"] = ops.sum(tone_hit * vm[..., None])
+        counts["tones_n"] = ops.sum(vm) * 12.0
+        counts["frames"] = ops.sum(fm)
+        return {**out, **counts}
+
+    spec = {
+        "features": tf.TensorSpec((None, None, cfg.n_bins, cfg.n_channels), tf.float32),
+        "mask": tf.TensorSpec((None, None), tf.float32),
+        "vector": tf.TensorSpec((None, None, 25), tf.float32),
+        "vector_mask": tf.TensorSpec((None, None), tf.float32),
+        "change": tf.TensorSpec((None, None), tf.int32),
+        "bass": tf.TensorSpec((None, None), tf.int32),
+        "key": tf.TensorSpec((None, None), tf.int32),
+        "chord": tf.TensorSpec((None, None), tf.int32),
+    }
+    variables = model.trainable_variables
+
+    @tf.function(input_signature=[spec])
+    def train_step(b: dict[str, Any]) -> dict[str, Any]:
+        with tf.GradientTape() as tape:
+            logits = model({"features": b["features"], "mask": b["mask"]}, training=True)
+            values = losses_and_counts(logits, b)
+        grads = tape.gradient(values["loss"], variables)
+        optimizer.apply_gradients(zip(grads, variables, strict=True))
+        return values
+
+    @tf.function(input_signature=[spec])
+    def eval_step(b: dict[str, Any]) -> dict[str, Any]:
+        logits = model({"features": b["features"], "mask": b["mask"]}, training=False)
+        return losses_and_counts(logits, b)
+
+    return train_step, eval_step
+
+
+class _Meter:
+    """Accumulates frame-weighted losses and accuracy counts over steps."""
+
+    def __init__(self) -> None:
+        self.sums: dict[str, float] = {}
+
+    def add(self, values: Mapping[str, Any]) -> None:
+        frames = float(values["frames"])
+        for key, value in values.items():
+            v = float(value)
+            if key.endswith("_hit") or key.endswith("_n") or key == "frames":
+                self.sums[key] = self.sums.get(key, 0.0) + v
+            else:
+                self.sums[key] = self.sums.get(key, 0.0) + v * frames
+                self.sums[f"{key}#w"] = self.sums.get(f"{key}#w", 0.0) + frames
+
+    def result(self, prefix: str = "") -> dict[str, float]:
+        out = {}
+        for key, value in self.sums.items():
+            if key.endswith("#w") or key.endswith("_hit") or key.endswith("_n") or key == "frames":
+                continue
+            out[prefix + key] = value / max(self.sums[f"{key}#w"], 1e-9)
+        for head in _ACC_KEYS:
+            n = self.sums.get(f"{head}_n", 0.0)
+            if n:
+                out[f"{prefix}{head}_acc"] = self.sums[f"{head}_hit"] / n
+        return out
+
+
+def train(
+    data_dir: str | os.PathLike[str],
+    *,
+    out_dir: str | os.PathLike[str] = DEFAULT_RUN_DIR,
+    config: RunConfig | None = None,
+    cache_dir: str | os.PathLike[str] = DEFAULT_CACHE_DIR,
+    resume: bool = False,
+    on_event: Callable[[TrainEvent], None] | None = None,
+) -> TrainResult:
+    """Train ChordNet on a data folder.
+
+    Parameters
+    ----------
+    data_dir : str or PathLike
+        Data folder (audio + same-stem ``.lab``, optional ``.key``; see :mod:`models.dataset`).
+    out_dir : str or PathLike, optional
+        Run folder; created if missing. It must be empty (or absent) unless `resume`.
+    config : RunConfig or None, optional
+        Settings; None uses the defaults. When resuming, the run's stored settings are used and
+        only ``config.train.epochs`` is taken from here (to extend a run).
+    cache_dir : str or PathLike, optional
+        Feature cache folder.
+    resume : bool, optional
+        Continue from the run folder's checkpoint (a fresh start if it has none).
+    on_event : callable, optional
+        Receives :class:`TrainEvent` progress reports.
+
+    Returns
+    -------
+    TrainResult
+        Where the run is and how it went.
+
+    Raises
+    ------
+    TrainError
+        If the run folder holds another run and `resume` is False, or the checkpoint is
+        damaged.
+    DatasetError
+        If the data folder is missing or holds no usable song. Single bad files are skipped
+        and reported as ``'problem'`` events.
+    """
+    emit = on_event or (lambda event: None)
+    out = Path(out_dir)
+    checkpoint_path = out / CHECKPOINT_FILE
+    state: dict[str, Any] | None = None
+    saved: tuple[list[np.ndarray], list[np.ndarray]] | None = None
+    if resume and checkpoint_path.is_file():
+        model_w, opt_w, state = _load_checkpoint(checkpoint_path)
+        saved = (model_w, opt_w)
+        stored = RunConfig.from_dict(state["config"])
+        epochs = (config or RunConfig(train=stored.train)).train.epochs
+        config = dataclasses.replace(stored, train=dataclasses.replace(stored.train, epochs=epochs))
+    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
+        hint = (
+            "pass --resume to continue it" if checkpoint_path.is_file() else "use an empty folder"
+        )
+        raise TrainError(f"run folder '{out}' is not empty (hint: {hint}, or another --out)")
+    config = config or RunConfig()
+    tc = config.train
+
+    files, problems = find_songs(data_dir)
+    all_problems = list(problems)
+    for problem in problems:
+        emit(TrainEvent("problem", message=problem.message))
+
+    def on_problem(problem: DataProblem) -> None:
+        all_problems.append(problem)
+        emit(TrainEvent("problem", message=problem.message))
+
+    counter = iter(range(1, len(files) + 1))
+    songs = load_songs(
+        files,
+        cqt_config=config.cqt,
+        cache_dir=cache_dir,
+        on_problem=on_problem,
+        on_loaded=lambda f: emit(TrainEvent("load", step=next(counter), steps=len(files))),
+    )
+    if not songs:
+        raise DatasetError(
+            f"no usable songs in '{data_dir}' ({len(all_problems)} skipped) "
+            "(hint: every audio file needs a same-stem .lab)"
+        )
+    train_songs, val_songs = split_songs(
+        songs, validation_fraction=tc.validation_fraction, seed=tc.seed
+    )
+    examples = [
+        (i, int(start))
+        for i, song in enumerate(train_songs)
+        for start in example_starts(song, length_frames=tc.example_frames)
+    ]
+    steps = tc.steps_per_epoch or max(1, math.ceil(len(examples) / tc.batch_size))
+
+    import keras
+
+    from models.chordnet import build_chordnet, count_parameters, save_chordnet
+
+    net_cfg = config.resolved_chordnet()
+    if net_cfg.n_bins != config.cqt.n_bins:
+        raise TrainError(
+            f"ChordNet expects {net_cfg.n_bins} bins but the CQT gives {config.cqt.n_bins} "
+            "(hint: make chordnet n_octaves x bins_per_octave match the cqt section)"
+        )
+    model = build_chordnet(net_cfg, seed=tc.seed)
+    optimizer = keras.optimizers.AdamW(
+        learning_rate=tc.learning_rate, weight_decay=tc.weight_decay, global_clipnorm=tc.clip_norm
+    )
+    optimizer.build(model.trainable_variables)
+    history: list[dict[str, float]] = []
+    best = {"epoch": 0, "score": math.inf, "metrics": {}}
+    bad_epochs = 0
+    start_epoch = 1
+    if state is not None and saved is not None:
+        model.set_weights(saved[0])
+        if len(saved[1]) != len(optimizer.variables):
+            raise TrainError(f"cannot resume from '{checkpoint_path}': optimizer state mismatch")
+        for var, value in zip(optimizer.variables, saved[1], strict=True):
+            var.assign(value)
+        history = list(state["history"])
+        best = state["best"]
+        bad_epochs = int(state["bad_epochs"])
+        start_epoch = int(state["epoch"]) + 1
+    out.mkdir(parents=True, exist_ok=True)
+
+    train_step, eval_step = _make_steps(model, optimizer, net_cfg)
+    val_batches = _validation_batches(val_songs, length=tc.example_frames, batch_size=tc.batch_size)
+    emit(
+        TrainEvent(
+            "start",
+            epoch=start_epoch,
+            info={
+                "songs": len(songs),
+                "train_songs": len(train_songs),
+                "validation_songs": len(val_songs),
+                "examples": len(examples),
+                "steps_per_epoch": steps,
+                "parameters": count_parameters(model),
+                "first_epoch": start_epoch,
+                "epochs": tc.epochs,
+                "skipped": len(all_problems),
+            },
+        )
+    )
+    commit = git_commit()
+    stopped = bool(tc.patience) and bad_epochs >= tc.patience  # a finished run resumed
+    epoch = start_epoch - 1
+    for epoch in range(start_epoch, tc.epochs + 1 if not stopped else start_epoch):
+        rng = np.random.default_rng([tc.seed, epoch])
+        order = rng.permutation(len(examples))
+        while len(order) < steps * tc.batch_size:
+            order = np.concatenate([order, rng.permutation(len(examples))])
+        meter = _Meter()
+        t0 = time.perf_counter()
+        for step in range(steps):
+            batch = []
+            for j in order[step * tc.batch_size : (step + 1) * tc.batch_size]:
+                song_index, start = examples[j]
+                song = train_songs[song_index]
+                features, mask, targets = slice_example(
+                    song, start, length_frames=tc.example_frames
+                )
+                if config.augment != NO_AUGMENT:
+                    features, targets, _ = augment_example(
+                        features, targets, rng=rng, config=config.augment
+                    )
+                batch.append((features, mask, targets))
+            meter.add(train_step(_stack(batch)))
+            emit(
+                TrainEvent("step", epoch=epoch, step=step + 1, steps=steps, metrics=meter.result())
+            )
+        elapsed = time.perf_counter() - t0
+        metrics = meter.result()
+        metrics["frames_per_second"] = meter.sums.get("frames", 0.0) / max(elapsed, 1e-9)
+        if val_batches:
+            val_meter = _Meter()
+            for b in val_batches:
+                val_meter.add(eval_step(b))
+            metrics.update(val_meter.result("val_"))
+            score = metrics["val_loss"]
+        else:
+            score = metrics["loss"]
+        metrics["epoch"] = epoch
+        history.append(metrics)
+        improved = score < best["score"]
+        if improved:
+            best = {"epoch": epoch, "score": score, "metrics": metrics}
+            bad_epochs = 0
+            save_chordnet(
+                model,
+                out,
+                cqt_config=config.cqt,
+                extra={
+                    "train": dataclasses.asdict(tc),
+                    "augment": config.augment.to_dict(),
+                    "git_commit": commit,
+                    "data_dir": str(data_dir),
+                    "songs": {"train": len(train_songs), "validation": len(val_songs)},
+                    "best_epoch": epoch,
+                    "metrics": metrics,
+                },
+            )
+        else:
+            bad_epochs += 1
+        _write_json(out / HISTORY_FILE, history)
+        stopped = bool(tc.patience) and bad_epochs >= tc.patience
+        _save_checkpoint(
+            checkpoint_path,
+            model=model,
+            optimizer=optimizer,
+            state={
+                "epoch": epoch,
+                "history": history,
+                "best": best,
+                "bad_epochs": bad_epochs,
+                "config": config.to_dict(),
+                "git_commit": commit,
+            },
+        )
+        emit(TrainEvent("epoch", epoch=epoch, metrics=metrics, info={"improved": improved}))
+        if stopped:
+            emit(
+                TrainEvent(
+                    "stop",
+                    epoch=epoch,
+                    message=f"no improvement for {tc.patience} epochs; best epoch {best['epoch']}",
+                )
+            )
+            break
+    emit(TrainEvent("done", epoch=epoch, metrics=best["metrics"]))
+    return TrainResult(
+        run_dir=out,
+        epochs_run=max(epoch, start_epoch - 1),
+        best_epoch=int(best["epoch"]),
+        best_metrics=dict(best["metrics"]),
+        stopped_early=stopped,
+        problems=tuple(all_problems),
+        history=tuple(history),
+    )

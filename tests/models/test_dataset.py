@@ -1,0 +1,256 @@
+"""Dataset: data folder scanning, frame targets, feature cache, split, examples, augmentation."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile
+from _chordnet_synth import SAMPLE_RATE_HZ, write_dataset, write_song
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import models.dataset as dataset
+from models.augment import (
+    PITCH_SHIFTS,
+    AugmentConfig,
+    augment_example,
+    frequency_mask,
+    pitch_shift_features,
+    time_mask,
+    transpose_targets,
+)
+from models.cqt import DEFAULT_CQT, CQTConfig
+from models.dataset import (
+    DatasetError,
+    example_starts,
+    find_songs,
+    frame_targets,
+    load_song,
+    load_songs,
+    slice_example,
+    split_songs,
+)
+from theory import chord_class, chord_target, parse_chord, transpose_key, transpose_label
+
+FPS = 10.0  # one frame per 0.1 s keeps the tables readable
+
+
+def test_imports_stay_light():
+    code = (
+        "import sys, models, models.dataset, models.augment, models.train; "
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_frame_targets_table():
+    segments = [
+        (0.0, 0.5, "N"),
+        (0.5, 1.0, "C:maj"),
+        (1.0, 1.5, "C:maj"),
+        (1.5, 2.0, "X"),
+        (2.2, 3.0, "A:min/b3"),
+    ]
+    keys = [(0.0, 2.0, 0), (2.0, 3.0, 21)]  # C major, then A minor
+    t = frame_targets(segments, n_frames=32, frames_per_second=FPS, keys=keys)
+    assert t.chord[0] == chord_class("N") == 528
+    assert t.chord[5] == t.chord[14] == chord_class("C:maj")
+    assert (t.chord[15:20] == -1).all() and not t.vector_mask[15:20].any()  # X
+    assert (t.chord[20:22] == -1).all() and (t.bass[20:22] == -1).all()  # gap
+    assert t.chord[22] == chord_class("A:min")
+    assert t.bass[22] == 0  # A:min/b3: bass C
+    assert t.bass[0] == 12  # N: no bass
+    assert (t.chord[30:] == -1).all()  # past the last segment
+    np.testing.assert_array_equal(t.vector[22], chord_target("A:min/b3"))
+    # change flags on N -> C (0.5 s) and X -> gap -> A:min (2.2 s); C:maj -> C:maj is no change
+    assert np.flatnonzero(t.change == 1).tolist() == [5, 15, 22]
+    assert t.key[0] == 0 and t.key[25] == 21 and t.key[31] == -1
+
+
+def test_frame_targets_without_key_mask_the_key():
+    t = frame_targets([(0.0, 1.0, "C:maj")], n_frames=10, frames_per_second=FPS)
+    assert (t.key == -1).all()
+
+
+def test_find_songs_reports_audio_without_labels(tmp_path):
+    write_dataset(tmp_path / "a", n_songs=1, n_chords=2)
+    soundfile.write(tmp_path / "lonely.wav", np.zeros((100, 2)), SAMPLE_RATE_HZ)
+    songs, problems = find_songs(tmp_path)
+    assert [s.audio.name for s in songs] == ["song00.flac"]
+    assert songs[0].key is not None and songs[0].lab.name == "song00.lab"
+    assert len(problems) == 1 and "lonely.lab" in problems[0].message
+    with pytest.raises(DatasetError, match="not a directory"):
+        find_songs(tmp_path / "missing")
+
+
+def test_feature_cache_is_reused_and_keyed_by_config(tmp_path, monkeypatch):
+    write_dataset(tmp_path / "data", n_songs=1, n_chords=3)
+    (files,), _ = find_songs(tmp_path / "data")
+    calls = []
+    real = dataset.cqt
+    monkeypatch.setattr(dataset, "cqt", lambda *a, **k: calls.append(1) or real(*a, **k))
+    cache = tmp_path / "cache"
+    first = load_song(files, cache_dir=cache)
+    second = load_song(files, cache_dir=cache)
+    assert len(calls) == 1
+    assert first.features.dtype == np.float16 and first.features.shape[1:] == (252, 2)
+    np.testing.assert_array_equal(first.features, second.features)
+    assert len(list(cache.rglob("*.npz"))) == 1 and not list(cache.rglob(".tmp-*"))
+    other = CQTConfig(hop_length=1024)
+    third = load_song(files, cqt_config=other, cache_dir=cache)
+    assert len(calls) == 2 and len(list(cache.rglob("*.npz"))) == 2
+    assert third.n_frames > first.n_frames
+    # the same bytes under another name hit the cache
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for suffix in (".flac", ".lab"):
+        (copy / f"x{suffix}").write_bytes(files.audio.with_suffix(suffix).read_bytes())
+    (files2,), _ = find_songs(copy)
+    load_song(files2, cache_dir=cache)
+    assert len(calls) == 2
+    # a damaged cache entry is recomputed
+    next(cache.rglob("*.npz")).write_bytes(b"garbage")
+    load_song(files, cache_dir=cache)
+    load_song(files, cqt_config=other, cache_dir=cache)
+    assert len(calls) == 3
+
+
+def test_targets_match_the_feature_frames(tmp_path):
+    _, segments = write_song(tmp_path, "s", rng=np.random.default_rng(1), n_chords=4)
+    (files,), _ = find_songs(tmp_path)
+    song = load_song(files, cache_dir=tmp_path / "cache")
+    assert song.targets.n_frames == song.n_frames
+    fps = DEFAULT_CQT.frames_per_second
+    for start, _end, label in segments[1:]:
+        assert round(start * fps) in song.onsets
+        assert song.targets.change[round(start * fps)] == 1
+        assert song.targets.chord[round(start * fps) + 2] == chord_class(label)
+
+
+def test_bad_files_are_reported_and_skipped(tmp_path):
+    rng = np.random.default_rng(2)
+    write_song(tmp_path, "good", rng=rng, n_chords=3)
+    write_song(tmp_path, "late", rng=rng, n_chords=3)
+    (tmp_path / "late.lab").write_text("0\t1\tC:maj\n1\t99\tG:maj\n")
+    (tmp_path / "broken.wav").write_bytes(b"RIFF not really a wave file")
+    (tmp_path / "broken.lab").write_text("0\t1\tC:maj\n")
+    write_song(tmp_path, "badlabel", rng=rng, n_chords=2)
+    (tmp_path / "badlabel.lab").write_text("0\t1\tC:nonsense\n")
+    files, problems = find_songs(tmp_path)
+    reported = []
+    songs = load_songs(files, cache_dir=tmp_path / "cache", on_problem=reported.append)
+    assert [s.name.rsplit("/", 1)[-1] for s in songs] == ["good"]
+    text = " | ".join(p.message for p in reported)
+    assert "past the end of the audio" in text and "late.lab" in text
+    assert "broken.wav" in text
+    assert "badlabel.lab' line 1" in text
+    assert len(reported) == 3
+
+
+def _fake_song(name, n_frames=100, onsets=(0, 30, 60, 90)):
+    t = frame_targets([(0.0, 1000.0, "C:maj")], n_frames=n_frames, frames_per_second=FPS)
+    feats = np.ones((n_frames, 252, 2), dtype=np.float16)
+    return dataset.Song(name=name, features=feats, targets=t, onsets=np.array(onsets))
+
+
+def test_split_is_by_song_stable_and_never_empty():
+    songs = [_fake_song(f"/d/song{i}") for i in range(20)]
+    train, val = split_songs(songs, validation_fraction=0.2, seed=3)
+    assert {s.name for s in train}.isdisjoint(s.name for s in val)
+    assert len(train) + len(val) == 20 and 1 <= len(val) < 20
+    again_train, again_val = split_songs(songs[::-1], validation_fraction=0.2, seed=3)
+    assert {s.name for s in again_val} == {s.name for s in val}
+    two = songs[:2]
+    t2, v2 = split_songs(two, validation_fraction=0.01)
+    assert len(t2) == len(v2) == 1
+    t0, v0 = split_songs(songs, validation_fraction=0.0)
+    assert len(t0) == 20 and not v0
+
+
+def test_examples_start_at_onsets_and_pad_the_tail():
+    song = _fake_song("s", n_frames=100, onsets=(0, 30, 60, 90))
+    starts = example_starts(song, length_frames=32)
+    assert starts.tolist() == [0, 30, 60, 68]
+    features, mask, targets = slice_example(song, 90, length_frames=32)
+    assert mask.sum() == 10 and (features[10:] == 0).all()
+    assert (targets.chord[10:] == -1).all() and (targets.chord[:10] >= 0).all()
+    short = _fake_song("t", n_frames=20, onsets=(0, 5))
+    assert example_starts(short, length_frames=32).tolist() == [0]
+
+
+# -- augmentation --------------------------------------------------------------------------
+
+LABELS = ["C:maj", "A:min", "G:7", "F#:maj7/3", "Bb:min7", "D:sus4", "E:dim", "N", "X"]
+
+
+def _render(label, shift=0, n_frames=4):
+    """Idealised CQT of a chord at absolute pitch: a peak on the centre bin of every chord tone
+    (root in octave 3, plus `shift` semitones), the bass two octaves lower."""
+    features = np.zeros((n_frames, 252, 2), dtype=np.float32)
+    chord = parse_chord(label)
+    if chord.root_pc is None:
+        return features
+    root = 36 + chord.root_pc + shift
+    for interval in chord.intervals:
+        features[:, 3 * (root + interval)] = 1.0
+    features[:, 3 * (root - 24 + chord.bass_interval)] = 0.5
+    return features
+
+
+def _targets(label, key=0, n_frames=4):
+    keys = [(0.0, 100.0, key)]
+    return frame_targets([(0.0, 100.0, label)], n_frames=n_frames, frames_per_second=FPS, keys=keys)
+
+
+def test_every_transposition_is_reachable():
+    assert sorted(k % 12 for k in PITCH_SHIFTS) == list(range(12))
+
+
+@settings(max_examples=60, deadline=None)
+@given(label=st.sampled_from(LABELS), k=st.sampled_from(PITCH_SHIFTS), key=st.integers(0, 24))
+def test_pitch_shift_moves_features_and_labels_together(label, k, key):
+    np.testing.assert_array_equal(pitch_shift_features(_render(label), k), _render(label, k))
+    moved = transpose_targets(_targets(label, key), k)
+    expected = _targets(transpose_label(label, k), key=transpose_key(key, k))
+    for name in ("vector", "vector_mask", "change", "bass", "key", "chord"):
+        np.testing.assert_array_equal(getattr(moved, name), getattr(expected, name), err_msg=name)
+
+
+def test_pitch_shift_fills_instead_of_wrapping():
+    features = np.arange(252, dtype=np.float32)[None, :, None].repeat(2, axis=2)
+    up = pitch_shift_features(features, 2)
+    assert (up[0, :6] == 0).all() and up[0, 6, 0] == 0 and up[0, 251, 0] == 245
+    down = pitch_shift_features(features, -1, fill=-1.0)
+    assert down[0, 0, 0] == 3 and (down[0, -3:] == -1).all()
+
+
+def test_masks_stay_within_bounds():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        f = np.ones((40, 252, 2), dtype=np.float32)
+        time_mask(f, rng=rng, n_masks=1, max_frames=8)
+        masked_frames = np.flatnonzero((f == 0).all(axis=(1, 2)))
+        assert len(masked_frames) <= 8 and (f[f != 0] == 1).all()
+        if len(masked_frames):
+            assert np.ptp(masked_frames) == len(masked_frames) - 1
+        g = np.ones((40, 252, 2), dtype=np.float32)
+        frequency_mask(g, rng=rng, n_masks=2, max_bins=10)
+        assert ((g == 0).all(axis=(0, 2))).sum() <= 20
+
+
+def test_augment_example_transposes_targets_by_the_shift_it_applied():
+    rng = np.random.default_rng(5)
+    features = _render("D:min")
+    seen = set()
+    for _ in range(40):
+        out, targets, k = augment_example(
+            features,
+            _targets("D:min"),
+            rng=rng,
+            config=AugmentConfig(time_masks=0, frequency_masks=0),
+        )
+        seen.add(k)
+        assert targets.chord[0] == chord_class(transpose_label("D:min", k))
+        np.testing.assert_array_equal(out, pitch_shift_features(features, k))
+    assert len(seen) >= 8

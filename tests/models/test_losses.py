@@ -1,0 +1,83 @@
+"""Losses against values computed by hand (see the comments for the arithmetic)."""
+
+import math
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.tf
+
+losses = pytest.importorskip("models.losses")
+
+# Two classes, logits (0, ln 3): softmax p = (0.25, 0.75).
+LOGITS_2 = np.array([[0.0, math.log(3.0)], [0.0, math.log(3.0)]], dtype=np.float32)
+FOCAL_LABEL1 = -(0.25**2) * math.log(0.75)  # 0.0179801
+FOCAL_LABEL0 = -(0.75**2) * math.log(0.25)  # 0.7797906
+
+
+@pytest.mark.parametrize(
+    ("labels", "weights", "gamma", "expected"),
+    [
+        ([1, 0], None, 2.0, (FOCAL_LABEL1 + FOCAL_LABEL0) / 2),
+        ([1, 0], [1.0, 0.0], 2.0, FOCAL_LABEL1),
+        ([1, -1], None, 2.0, FOCAL_LABEL1),  # -1 = masked target
+        ([1, 0], None, 0.0, -(math.log(0.75) + math.log(0.25)) / 2),  # gamma 0: cross-entropy
+        ([-1, -1], None, 2.0, 0.0),  # nothing to learn from
+    ],
+)
+def test_focal_loss_by_hand(labels, weights, gamma, expected):
+    value = losses.focal_loss(
+        LOGITS_2, np.array(labels, dtype=np.int32), weights=weights, gamma=gamma
+    )
+    assert float(value) == pytest.approx(expected, rel=1e-5, abs=1e-7)
+
+
+def test_focal_loss_label_smoothing_by_hand():
+    # target (0.05, 0.95) with smoothing 0.1 over 2 classes
+    value = losses.focal_loss(
+        LOGITS_2[:1], np.array([1], dtype=np.int32), gamma=0.0, label_smoothing=0.1
+    )
+    expected = -(0.05 * math.log(0.25) + 0.95 * math.log(0.75))
+    assert float(value) == pytest.approx(expected, rel=1e-5)
+
+
+def _c_major_target():
+    target = np.zeros(25, dtype=np.float32)
+    target[[0, 4, 7]] = 1.0
+    target[12 + 0] = 1.0  # bass C
+    return target
+
+
+# Zero logits: tones p = 0.5 each, bass softmax 1/13 each. Against C:maj (3 tones + bass C):
+# TP = 3 * 0.5 + 1/13, FP = 9 * 0.5 + 12/13, FN = 3 * 0.5 + 12/13.
+TP, FP, FN = 1.5 + 1 / 13, 4.5 + 12 / 13, 1.5 + 12 / 13
+
+
+def test_tversky_by_hand():
+    logits = np.zeros((1, 25), dtype=np.float32)
+    target = _c_major_target()[None]
+    ti = (TP + 1) / (TP + 0.5 * FP + 0.5 * FN + 1)  # 0.3964497
+    assert float(losses.tversky_loss(logits, target)) == pytest.approx(1 - ti, rel=1e-5)
+    ti_ab = (TP + 1) / (TP + 0.3 * FP + 0.7 * FN + 1)  # 0.4367666
+    value = losses.tversky_loss(logits, target, alpha=0.3, beta=0.7)
+    assert float(value) == pytest.approx(1 - ti_ab, rel=1e-5)
+
+
+def test_focal_tversky_by_hand():
+    logits = np.zeros((1, 25), dtype=np.float32)
+    target = _c_major_target()[None]
+    ti = (TP + 1) / (TP + 0.5 * FP + 0.5 * FN + 1)
+    value = losses.focal_tversky_loss(logits, target, gamma=0.75)
+    assert float(value) == pytest.approx((1 - ti) ** 0.75, rel=1e-5)  # 0.6847548
+
+
+def test_tversky_masks_frames_and_rewards_the_right_answer():
+    target = _c_major_target()
+    good = np.where(target > 0, 12.0, -12.0).astype(np.float32)
+    bad = -good
+    logits = np.stack([good, bad])
+    targets = np.stack([target, target])
+    both = float(losses.tversky_loss(logits, targets))
+    only_good = float(losses.tversky_loss(logits, targets, weights=[1.0, 0.0]))
+    assert only_good < 1e-3 < both
+    assert float(losses.tversky_loss(logits, targets, weights=[0.0, 0.0])) == 0.0
