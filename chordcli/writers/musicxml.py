@@ -126,7 +126,7 @@ def build_score(transcription: Transcription) -> Any:
         One part with one measure per bar of the grid.
     """
     from music21 import key as m21key
-    from music21 import metadata, meter, note, stream, tempo
+    from music21 import instrument, metadata, meter, note, stream, tempo
 
     grid, bars, _ = chart_bars(transcription)
     per_bar = grid.beats_per_bar
@@ -139,7 +139,9 @@ def build_score(transcription: Transcription) -> Any:
         metadata.Contributor(role="transcriber", name=f"chordcli {__version__}")
     )
     part = stream.Part()
-    part.partName = "Chords"
+    chords_instrument = instrument.Piano()
+    chords_instrument.partName = "Chords"
+    part.insert(0, chords_instrument)  # notation programs expect an instrument for each part
 
     key_signature = None
     if transcription.key != KEY_NONE:
