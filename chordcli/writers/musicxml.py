@@ -125,8 +125,8 @@ def build_score(transcription: Transcription) -> Any:
     music21.stream.Score
         One part with one measure per bar of the grid.
     """
-    from music21 import key as m21key
     from music21 import instrument, metadata, meter, note, stream, tempo
+    from music21 import key as m21key
 
     grid, bars, _ = chart_bars(transcription)
     per_bar = grid.beats_per_bar
