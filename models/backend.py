@@ -1,0 +1,124 @@
+"""What every chord model gives the decoder, and how a model is found by name or path.
+
+A *backend* turns CQT features of a whole song into per-frame posteriors (:class:`ModelOutput`).
+Two kinds exist: ``template`` (a chroma-template baseline without learning, :mod:`models.template`)
+and ChordNet weights directories (``models/weights/<name>-v<N>/`` or any run folder holding a
+``config.json``), loaded by :mod:`models.chordnet`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from models.cqt import CQTConfig
+
+__all__ = [
+    "BUILTIN_MODELS",
+    "DEFAULT_MODEL",
+    "WEIGHTS_DIR",
+    "ChordBackend",
+    "ModelError",
+    "ModelOutput",
+    "load_backend",
+]
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+DEFAULT_MODEL = "chordnet-v1"
+BUILTIN_MODELS = ("template",)
+
+
+class ModelError(Exception):
+    """A model that cannot be found or loaded; the message names it and gives a hint."""
+
+
+@dataclass(frozen=True)
+class ModelOutput:
+    """Per-frame posteriors of a song, all time-major with ``n_frames`` rows.
+
+    Attributes
+    ----------
+    chroma : ndarray, shape (n_frames, 25), float32
+        Chord-tone probabilities ``[:, :12]`` and bass distribution ``[:, 12:]``
+        (see :mod:`theory.targets`).
+    smooth_chroma : ndarray, shape (n_frames, 25), float32
+        The smoothed 25-dim vector (second recurrent stack); same layout.
+    chord : ndarray, shape (n_frames, 529), float32
+        Chord-class probabilities (rows sum to 1).
+    change : ndarray, shape (n_frames,), float32
+        Probability that a chord change happens at the frame.
+    bass : ndarray, shape (n_frames, 13), float32
+        Bass pitch-class distribution (12 = no bass).
+    key : ndarray, shape (n_frames, 25), float32
+        Key distribution (see :mod:`theory.keys`).
+    frames_per_second : float
+        Frame rate of all arrays.
+    """
+
+    chroma: np.ndarray
+    smooth_chroma: np.ndarray
+    chord: np.ndarray
+    change: np.ndarray
+    bass: np.ndarray
+    key: np.ndarray
+    frames_per_second: float
+
+    @property
+    def n_frames(self) -> int:
+        """Number of frames."""
+        return int(self.chord.shape[0])
+
+
+class ChordBackend(Protocol):
+    """A loaded chord model."""
+
+    name: str
+    cqt_config: CQTConfig
+
+    def predict(self, features: np.ndarray) -> ModelOutput:
+        """Return posteriors for CQT features of shape (n_frames, 252, 2) of one song."""
+        ...
+
+
+def load_backend(name_or_path: str | Path | None = None) -> ChordBackend:
+    """Load a chord model by name (``'template'``, ``'chordnet-v1'``) or weights directory.
+
+    Parameters
+    ----------
+    name_or_path : str or Path or None
+        ``None`` loads :data:`DEFAULT_MODEL`.
+
+    Returns
+    -------
+    ChordBackend
+        The loaded model.
+
+    Raises
+    ------
+    ModelError
+        If no model of that name or path exists, or its files cannot be loaded.
+    """
+    name = DEFAULT_MODEL if name_or_path is None else str(name_or_path)
+    if name == "template":
+        from models.template import TemplateBackend
+
+        return TemplateBackend()
+    path = Path(name)
+    if not path.exists() and (WEIGHTS_DIR / name).is_dir():
+        path = WEIGHTS_DIR / name
+    if not (path / "config.json").is_file():
+        available = (
+            sorted(p.parent.name for p in WEIGHTS_DIR.glob("*/config.json"))
+            if WEIGHTS_DIR.is_dir()
+            else []
+        )
+        raise ModelError(
+            f"model {name!r} not found (hint: --model template, a weights directory with a "
+            f"config.json, or one of: {', '.join(list(BUILTIN_MODELS) + available)})"
+        )
+    from models.chordnet import load_chordnet_backend
+
+    return load_chordnet_backend(path)
