@@ -53,6 +53,9 @@ _MINOR_TONICS = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B"
 # Major keys whose signature has flats (F Bb Eb Ab Db, and Gb when written so); C uses flats for
 # its chromatic chords (Bb, Eb, Ab are far more common than A#, D#, G#) except F#.
 _FLAT_MAJOR = frozenset({0, 1, 3, 5, 8, 10})
+# Minor keys spelled with flats: those whose tonic spelling above is natural-or-flat and whose
+# signature has flats (D G C F Bb Eb minor), and A minor, which follows C major.
+_FLAT_MINOR = frozenset({0, 2, 3, 5, 7, 9, 10})
 
 _KEY_RE = re.compile(
     r"^\s*(?P<tonic>[A-Ga-g](?:b*|#*))\s*(?::|\s)?\s*(?P<mode>maj|major|min|minor|m|ionian|aeolian)?\s*$"
@@ -118,8 +121,7 @@ def key_flats(index: int) -> bool:
     """Return whether chords in this key are spelled with flats."""
     if index == KEY_NONE:
         return True
-    relative_major = index % 12 if index < 12 else (index % 12 + 3) % 12
-    return relative_major in _FLAT_MAJOR
+    return index % 12 in (_FLAT_MINOR if key_is_minor(index) else _FLAT_MAJOR)
 
 
 def key_tonic_name(index: int) -> str:
@@ -149,16 +151,34 @@ def key_to_mir_eval(index: int) -> str:
 
 
 def spell_pc(pc: int, *, key: int | None = None) -> str:
-    """Spell a pitch class for a key: sharps in sharp keys, flats in flat keys.
+    """Spell a pitch class for a key.
 
-    The tonic of the key is always spelled as the key's tonic (``F#`` in F# major, ``Gb`` never).
+    Notes of the key's scale take the scale's letters (Cb in Eb minor, E# in F# major; in minor
+    keys also the raised sixth and seventh, G# in A minor); other notes are spelled with flats in
+    flat keys and sharps in sharp keys. ``key=None`` spells as in C major.
     """
     pc = int(pc) % 12
     if key is None:
         key = 0
-    if key != KEY_NONE and pc == key % 12:
-        return key_tonic_name(key)
-    return (FLAT_NAMES if key_flats(key) else SHARP_NAMES)[pc]
+    table = FLAT_NAMES if key_flats(key) else SHARP_NAMES
+    if key == KEY_NONE:
+        return table[pc]
+    degrees = _MINOR_DEGREES if key_is_minor(key) else _MAJOR_DEGREES
+    degree = degrees.get((pc - key) % 12)
+    if degree is None:
+        return table[pc]
+    tonic = key_tonic_name(key)
+    letter = _LETTERS[(_LETTERS.index(tonic[0]) + degree) % 7]
+    shift = (pc - pitch_class(letter) + 6) % 12 - 6
+    if abs(shift) > 1:  # pragma: no cover - no conventional key needs a double accidental
+        return table[pc]
+    return letter + ("#" if shift > 0 else "b" if shift < 0 else "")
+
+
+# Scale degree (0 = tonic) of each diatonic interval above the tonic.
+_MAJOR_DEGREES = {0: 0, 2: 1, 4: 2, 5: 3, 7: 4, 9: 5, 11: 6}
+_MINOR_DEGREES = {0: 0, 2: 1, 3: 2, 5: 3, 7: 4, 8: 5, 9: 5, 10: 6, 11: 6}
+_LETTERS = "CDEFGAB"
 
 
 def chord_symbol(chord: Chord | str, *, key: int | None = None) -> str:
@@ -197,9 +217,6 @@ def chord_symbol(chord: Chord | str, *, key: int | None = None) -> str:
     if chord.is_inversion:
         symbol += "/" + spell_interval(root_name, chord.bass_interval, fallback_key=key)
     return symbol
-
-
-_LETTERS = "CDEFGAB"
 
 
 def spell_interval(root_name: str, semitones: int, *, fallback_key: int | None = None) -> str:

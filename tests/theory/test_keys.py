@@ -109,3 +109,17 @@ def test_flat_and_sharp_keys():
 )
 def test_slash_bass_is_spelled_by_interval(label, key, symbol):
     assert chord_symbol(label, key=parse_key(key)) == symbol
+
+
+def test_every_key_spells_its_own_scale_with_one_kind_of_accidental():
+    from theory.keys import key_tonic_name
+
+    major_steps, minor_steps = (0, 2, 4, 5, 7, 9, 11), (0, 2, 3, 5, 7, 8, 10)
+    for index in range(24):
+        steps = minor_steps if index >= 12 else major_steps
+        names = [spell_pc(index % 12 + s, key=index) for s in steps]
+        assert names[0] == key_tonic_name(index)
+        flats = any(n.endswith("b") for n in names)
+        sharps = any(n.endswith("#") for n in names)
+        assert not (flats and sharps), (index, names)
+        assert len({n[0] for n in names}) == 7, (index, names)
