@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +38,7 @@ from chordcli.corpus.render import (
 )
 from chordcli.errors import ChordcliError
 from chordcli.lab import format_lab, read_lab
+from chordcli.segments import ChordSegment
 from theory.keys import key_to_jams
 from theory.vocabulary import N_CLASS, QUALITIES, chord_class, class_quality, class_root
 
@@ -54,10 +55,12 @@ __all__ = [
     "RenderJob",
     "RenderResult",
     "arrange_job",
+    "balance_of",
     "corpus_balance",
     "format_balance_csv",
     "format_balance_md",
     "plan_corpus",
+    "planned_balance",
     "render_corpus",
     "render_job",
     "song_split",
@@ -458,6 +461,42 @@ class Balance:
     n_files: np.ndarray
 
 
+def balance_of(labelled: Iterable[tuple[str, Sequence[ChordSegment]]]) -> Balance:
+    """Count minutes per quality and per root of labelled files.
+
+    Parameters
+    ----------
+    labelled : iterable of (str, sequence of ChordSegment)
+        ``(split, segments)`` of each file, split ``'train'`` or ``'dev'``.
+
+    Returns
+    -------
+    Balance
+        Rows ``train``, ``dev`` and ``all``.
+    """
+    splits = ("train", "dev", "all")
+    quality = np.zeros((3, len(QUALITIES)))
+    roots = np.zeros((3, 12))
+    no_chord = np.zeros(3)
+    total = np.zeros(3)
+    files = np.zeros(3, dtype=int)
+    for split, segments in labelled:
+        rows = (splits.index(split), 2)
+        for row in rows:
+            files[row] += 1
+        for seg in segments:
+            minutes = seg.duration_s / 60
+            cls = chord_class(seg.label)
+            for row in rows:
+                total[row] += minutes
+                if cls == N_CLASS:
+                    no_chord[row] += minutes
+                elif cls is not None:
+                    quality[row, QUALITIES.index(class_quality(cls))] += minutes
+                    roots[row, class_root(cls)] += minutes
+    return Balance(splits, quality, roots, no_chord, total, files)
+
+
 def corpus_balance(out_dir: str | Path) -> Balance:
     """Count minutes per quality and per root over the finished files of a corpus folder.
 
@@ -472,30 +511,38 @@ def corpus_balance(out_dir: str | Path) -> Balance:
         Rows ``train``, ``dev`` and ``all``.
     """
     out_dir = Path(out_dir)
-    splits = ("train", "dev", "all")
-    quality = np.zeros((3, len(QUALITIES)))
-    roots = np.zeros((3, 12))
-    no_chord = np.zeros(3)
-    total = np.zeros(3)
-    files = np.zeros(3, dtype=int)
-    for lab in sorted(out_dir.glob("*/*/*.lab")):
-        split = lab.parent.parent.name
-        if split not in ("train", "dev") or not lab.with_suffix(".flac").is_file():
-            continue
-        rows = (splits.index(split), 2)
-        for row in rows:
-            files[row] += 1
-        for seg in read_lab(lab):
-            minutes = seg.duration_s / 60
-            cls = chord_class(seg.label)
-            for row in rows:
-                total[row] += minutes
-                if cls == N_CLASS:
-                    no_chord[row] += minutes
-                elif cls is not None:
-                    quality[row, QUALITIES.index(class_quality(cls))] += minutes
-                    roots[row, class_root(cls)] += minutes
-    return Balance(splits, quality, roots, no_chord, total, files)
+    labs = [
+        lab
+        for lab in sorted(out_dir.glob("*/*/*.lab"))
+        if lab.parent.parent.name in ("train", "dev") and lab.with_suffix(".flac").is_file()
+    ]
+    return balance_of((lab.parent.parent.name, read_lab(lab)) for lab in labs)
+
+
+def _planned_labels(job: RenderJob) -> tuple[str, tuple[ChordSegment, ...]]:
+    return job.split, arrange_job(job).chords
+
+
+def planned_balance(jobs: Sequence[RenderJob], *, workers: int = 1) -> Balance:
+    """Class balance that rendering `jobs` will give, from their arrangements (no audio).
+
+    Parameters
+    ----------
+    jobs : sequence of RenderJob
+        Jobs from :func:`plan_corpus`.
+    workers : int, optional
+        Worker processes.
+
+    Returns
+    -------
+    Balance
+        Rows ``train``, ``dev`` and ``all``; equal to :func:`corpus_balance` of the rendered
+        folder (labels are deterministic from the job seeds).
+    """
+    if workers <= 1:
+        return balance_of(_planned_labels(job) for job in jobs)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return balance_of(pool.map(_planned_labels, jobs, chunksize=8))
 
 
 def format_balance_csv(balance: Balance) -> str:

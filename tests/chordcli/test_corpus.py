@@ -32,6 +32,7 @@ from chordcli.corpus.build import (
     DEV_PERCENT,
     corpus_balance,
     plan_corpus,
+    planned_balance,
     render_corpus,
     song_split,
     write_manifest,
@@ -344,6 +345,9 @@ def test_render_writes_the_data_folder_and_resumes(tmp_path):
         sum(s.duration_s for s in segments if s.label == "D:min9") / 60
     )
     assert balance.total_minutes[row] == pytest.approx(segments[-1].end_s / 60)
+    planned = planned_balance(jobs)  # from the arrangements alone, as --dry-run prints it
+    np.testing.assert_allclose(planned.quality_minutes, balance.quality_minutes, atol=1e-6)
+    np.testing.assert_allclose(planned.root_minutes, balance.root_minutes, atol=1e-6)
 
 
 def test_render_is_deterministic(tmp_path):
@@ -365,6 +369,9 @@ def test_cli_data_render(tmp_path):
     assert "1 rendered" in result.output
     again = runner.invoke(app, args)
     assert again.exit_code == 0 and "1 already done" in again.output
+    dry = runner.invoke(app, [*args, "--dry-run", "--out", str(tmp_path / "dry")])
+    assert dry.exit_code == 0 and "1 files planned" in dry.output
+    assert "min9" in dry.output and not (tmp_path / "dry").exists()
     bad = runner.invoke(app, ["data", "render", "--sources", "mp3", "--out", str(tmp_path)])
     assert bad.exit_code == 2
     missing = runner.invoke(
