@@ -11,6 +11,13 @@ qualities. Transcriptions are kept as JSON under ``--save`` so they can be re-sc
     python benchmarks/bench_accuracy.py .cache/corpus/dev --model template --model chordnet-v1
 
 A model that cannot be loaded (e.g. no trained weights yet) is reported and left out.
+
+``--dev-subset P,B,R`` renders (if not done yet) and measures a fixed subset of the corpus dev
+split instead of a whole folder: P POP909, B Billboard and R rare-quality files, evenly spaced
+over each source's dev list (:func:`chordcli.corpus.build.plan_corpus`), into DATA's corpus
+folder (DATA must be ``<corpus>/dev``)::
+
+    python benchmarks/bench_accuracy.py .cache/corpus/dev --dev-subset 16,12,12 --model template
 """
 
 from __future__ import annotations
@@ -52,6 +59,28 @@ def select(pairing: Pairing, limit: int | None) -> Pairing:
     step = len(pairing.pairs) / limit
     pairs = tuple(pairing.pairs[int(i * step)] for i in range(limit))
     return Pairing(pairs=pairs, problems=pairing.problems)
+
+
+def dev_subset(data: Path, counts: str) -> Pairing:
+    """Render the evenly spaced dev subset into ``data.parent`` and pair its files."""
+    from chordcli.corpus.build import plan_corpus, render_corpus
+    from chordcli.corpus.render import find_soundfonts
+
+    if data.name != "dev":
+        sys.exit(f"--dev-subset needs DATA = <corpus>/dev, not {data}")
+    jobs = plan_corpus(soundfonts=find_soundfonts(), split="dev")
+    chosen = []
+    for source, n in zip(("pop909", "billboard", "rare"), map(int, counts.split(",")), strict=True):
+        of_source = [j for j in jobs if j.source == source]
+        step = len(of_source) / max(n, 1)
+        chosen += [of_source[int(i * step)] for i in range(min(n, len(of_source)))]
+    for result in render_corpus(chosen, data.parent):
+        if result.status == "failed":
+            print(f"render failed: {result.error}", file=sys.stderr)
+    stems = {data.parent / j.stem for j in chosen}
+    pairing = find_labelled_audio(data)
+    pairs = tuple(p for p in pairing.pairs if p.est_path.with_suffix("") in stems)
+    return Pairing(pairs=pairs)
 
 
 def run_model(name: str, pairing: Pairing, save: Path | None) -> EvalReport | None:
@@ -113,10 +142,14 @@ def main() -> None:
     parser.add_argument("data", type=Path, nargs="?", default=REPO / ".cache" / "corpus" / "dev")
     parser.add_argument("--model", action="append", dest="models", metavar="NAME")
     parser.add_argument("--limit", type=int, default=None, help="at most N songs, spread evenly")
+    parser.add_argument("--dev-subset", metavar="P,B,R", help="fixed corpus dev subset")
     parser.add_argument("--save", type=Path, default=REPO / ".cache" / "bench" / "accuracy")
     args = parser.parse_args()
     models = args.models or ["template", DEFAULT_MODEL]
-    pairing = select(find_labelled_audio(args.data), args.limit)
+    if args.dev_subset:
+        pairing = select(dev_subset(args.data, args.dev_subset), args.limit)
+    else:
+        pairing = select(find_labelled_audio(args.data), args.limit)
     reports = {}
     for name in models:
         report = run_model(name, pairing, args.save)
