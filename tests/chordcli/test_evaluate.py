@@ -423,3 +423,20 @@ def test_json_estimate_carries_its_key(folders):
     assert a.scores["root"] == 1.0
     assert (a.est_key, a.key_score) == (parse_key("G"), 0.5)  # a fifth above C major
     assert (report.key_songs, report.key_weighted) == (1, 0.5)
+
+
+@pytest.mark.parametrize("song", ["0022", "0003"])
+def test_identity_and_transposition_invariance(shared_data, song):
+    from theory import transpose_label
+
+    ref = read_lab(shared_data / "billboard" / "billboard-2.0.1-lab" / song / "full.lab")
+    same = score_song(ref, ref)
+    for metric in ALL_METRICS:
+        assert same.scores[metric] == pytest.approx(1.0) or math.isnan(same.scores[metric])
+    # a wrong estimate scores the same after transposing both sides by 5 semitones
+    est = [ChordSegment(s.start_s + 0.7, s.end_s + 0.7, s.label.split("/")[0]) for s in ref]
+    up = [ChordSegment(s.start_s, s.end_s, transpose_label(s.label, 5)) for s in ref]
+    est_up = [ChordSegment(s.start_s, s.end_s, transpose_label(s.label, 5)) for s in est]
+    before, after = score_song(ref, est).scores, score_song(up, est_up).scores
+    for metric in ALL_METRICS:
+        assert after[metric] == pytest.approx(before[metric], nan_ok=True), metric
