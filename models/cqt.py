@@ -56,8 +56,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.fft
-import scipy.signal
+
+# scipy.signal and scipy.fft are imported where they are used: importing them costs about a
+# second, and modules that only need CQTConfig import this one.
 
 __all__ = [
     "DEFAULT_BLOCK_FRAMES",
@@ -315,6 +316,8 @@ def resample(samples: np.ndarray, *, orig_hz: int, target_hz: int) -> np.ndarray
     CQTParameterError
         If a rate is not a positive integer.
     """
+    import scipy.signal
+
     up, down = _ratio(orig_hz, target_hz, names=("orig_hz", "target_hz"))
     x = np.asarray(samples)
     if not np.issubdtype(x.dtype, np.floating):
@@ -408,6 +411,8 @@ def _transform(
     x: np.ndarray, *, up: int, down: int, config: CQTConfig, block_frames: int, log: bool
 ) -> np.ndarray:
     """Blockwise transform of validated x (n_samples, 1 or 2) at ``rate * down / up``."""
+    import scipy.signal
+
     plan = _plan(config)
     n_in = x.shape[0]
     n_base = -(-n_in * up // down)  # samples at config.sample_rate_hz, as resample_poly
@@ -488,6 +493,8 @@ class _Plan:
 @functools.lru_cache(maxsize=8)
 def _plan(config: CQTConfig) -> _Plan:
     """Build kernels and the decimator for `config` (cached)."""
+    import scipy.fft
+
     bpo = config.bins_per_octave
     freqs = config.frequencies_hz
     bandwidths = config.bandwidths_hz
@@ -539,6 +546,8 @@ def _octave_fir(*, pass_edge: float) -> np.ndarray:
     only from above ``0.5 - pass_edge``, where the filter attenuates by at least
     ``_ALIAS_ATTENUATION_DB``. Kaiser window, cutoff at a quarter of the input rate.
     """
+    import scipy.signal
+
     width = (0.5 - 2 * pass_edge) / 0.5  # transition width relative to Nyquist
     n_taps, beta = scipy.signal.kaiserord(_ALIAS_ATTENUATION_DB, width)
     half = n_taps // 2
@@ -653,6 +662,8 @@ class _Decimator:
 @functools.lru_cache(maxsize=4)
 def _input_decimator(factor: int) -> _Decimator:
     """Decimator by `factor` with exactly the filter of ``resample_poly(x, 1, factor)``."""
+    import scipy.signal
+
     half_len = 10 * factor  # as in scipy.signal.resample_poly
     fir = scipy.signal.firwin(2 * half_len + 1, 1.0 / factor, window=("kaiser", 5.0))
     return _Decimator.build(fir, factor=factor)
@@ -665,6 +676,8 @@ def _octave_magnitudes(
 
     `x` has shape (n_channels, length) and holds base samples ``start .. start + length - 1``.
     """
+    import scipy.fft
+
     n = out.shape[0]
     level = 0
     for octave in plan.octaves:
