@@ -72,7 +72,7 @@ __all__ = [
     "resample",
 ]
 
-#: Frames computed per block; bounds the working memory (about 30 MB for 44.1 kHz stereo).
+#: Frames computed per block; bounds the working memory (about 17 MB for 44.1 kHz stereo).
 DEFAULT_BLOCK_FRAMES = 256
 
 # Decimator design: attenuation of anything that would alias into the band of interest.
