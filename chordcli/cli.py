@@ -34,6 +34,8 @@ from chordcli.corpus.build import (
 )
 from chordcli.errors import ChordcliError
 from chordcli.formats import DEFAULT_FORMAT, OutputFormat, format_from_suffix
+from models.dataset import DEFAULT_CACHE_DIR
+from models.train import DEFAULT_TRAIN
 from theory.simplify import VOCABULARIES
 
 if TYPE_CHECKING:
@@ -525,7 +527,8 @@ def train(
         Path,
         typer.Argument(
             metavar="DATA_DIR",
-            help="Training data: audio files with LAB annotations of the same name.",
+            help="Training data: audio files with LAB annotations of the same name "
+            "(and optional .key files).",
             show_default=False,
         ),
     ],
@@ -533,8 +536,8 @@ def train(
         Path | None,
         typer.Option(
             metavar="DIR",
-            help="Run directory for checkpoints, logs and the trained model. "
-            "Default: runs/<date-time>.",
+            help="Run directory for checkpoints, history and the trained model. "
+            "Default: .cache/runs/chordnet-<date-time>.",
             show_default=False,
         ),
     ] = None,
@@ -543,7 +546,8 @@ def train(
         typer.Option(
             min=1,
             metavar="N",
-            help="Number of epochs. Default: from the configuration.",
+            help="Number of epochs. Default: from the configuration "
+            f"({DEFAULT_TRAIN.epochs}); with --resume, from the run.",
             show_default=False,
         ),
     ] = None,
@@ -553,7 +557,8 @@ def train(
             metavar="FILE",
             exists=True,
             dir_okay=False,
-            help="Training configuration (JSON). Default: the configuration of the bundled model.",
+            help="Run configuration (JSON with sections train, chordnet, cqt, augment; "
+            "missing values take the defaults).",
             show_default=False,
         ),
     ] = None,
@@ -565,12 +570,20 @@ def train(
         int | None,
         typer.Option(
             metavar="N",
-            help="Random seed. Default: from the configuration.",
+            help=f"Random seed. Default: from the configuration ({DEFAULT_TRAIN.seed}).",
             show_default=False,
         ),
     ] = None,
+    cache: Annotated[
+        Path,
+        typer.Option(metavar="DIR", help="Feature cache directory (reused by later runs)."),
+    ] = DEFAULT_CACHE_DIR,
 ) -> None:
     """Train ChordNet on labelled audio.
+
+    Features are computed once and cached. Each epoch is validated on held-out songs and
+    checkpointed; a stopped run continues with --resume. Files that cannot be used are
+    reported and skipped (exit status 1 at the end).
 
     For example:
 
@@ -592,7 +605,135 @@ def train(
         )
     if resume and out is not None and not out.is_dir():
         raise ChordcliError(f"cannot resume '{out}': directory not found")
-    raise _not_available("training")
+    import dataclasses
+
+    from models.backend import ModelError
+    from models.train import RunConfig, default_run_dir, load_run_config
+    from models.train import train as run_training
+
+    run_dir = out if out is not None else default_run_dir()
+    try:
+        run_config: RunConfig | None = None
+        if config is not None or epochs is not None or seed is not None:
+            run_config = load_run_config(config) if config is not None else RunConfig()
+            changes = {k: v for k, v in (("epochs", epochs), ("seed", seed)) if v is not None}
+            run_config = dataclasses.replace(
+                run_config, train=dataclasses.replace(run_config.train, **changes)
+            )
+        with _TrainDisplay() as display:
+            result = run_training(
+                data_dir,
+                out_dir=run_dir,
+                config=run_config,
+                cache_dir=cache,
+                resume=resume,
+                on_event=display.handle,
+            )
+    except ModelError as exc:
+        _report_error(str(exc))
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        _report_error(
+            f"interrupted; continue with: chordcli train {data_dir} --out {run_dir} --resume"
+        )
+        raise typer.Exit(130) from None
+    best = result.best_metrics
+    accuracy = (
+        f", chord accuracy {best['val_chord_acc']:.1%} (validation)"
+        if "val_chord_acc" in best
+        else ""
+    )
+    stop = " (early stop)" if result.stopped_early else ""
+    _report(
+        f"{result.epochs_run} epochs{stop}; best epoch {result.best_epoch}{accuracy}; "
+        f"{len(result.problems)} {_plural(len(result.problems), 'file')} skipped; "
+        f"model in {result.run_dir}"
+    )
+    if result.problems:
+        raise typer.Exit(1)
+
+
+class _TrainDisplay:
+    """Renders :class:`models.train.TrainEvent` values with rich on standard error."""
+
+    _HEADS = ("chord", "chroma", "smooth_chroma", "bass", "key", "change")
+
+    def __enter__(self) -> _TrainDisplay:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[metrics]}"),
+            console=_stderr(),
+        )
+        self.progress.__enter__()
+        self.task: object | None = None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)
+
+    def _task(self, description: str, total: int) -> object:
+        if self.task is not None:
+            self.progress.remove_task(self.task)
+        self.task = self.progress.add_task(description, total=total, metrics="")
+        return self.task
+
+    def handle(self, event: object) -> None:
+        """Show one training event."""
+        kind = event.kind  # type: ignore[attr-defined]
+        console = self.progress.console
+        if kind == "problem":
+            console.print(Text.assemble(("skipped:", "bold yellow"), " ", event.message))
+        elif kind == "load":
+            if event.step == 1 or self.task is None:
+                self._task("features", event.steps)
+            self.progress.update(self.task, completed=event.step)
+        elif kind == "start":
+            info = event.info
+            console.print(
+                f"{info['train_songs']} training and {info['validation_songs']} validation songs, "
+                f"{info['examples']} examples, {info['steps_per_epoch']} steps per epoch, "
+                f"{info['parameters']:,} parameters; epochs {info['first_epoch']}..{info['epochs']}"
+            )
+        elif kind == "step":
+            if event.step == 1:
+                self._task(f"epoch {event.epoch}", event.steps)
+            m = event.metrics
+            self.progress.update(
+                self.task,
+                completed=event.step,
+                metrics=f"loss {m.get('loss', 0):.3f} chord acc {m.get('chord_acc', 0):.1%}",
+            )
+        elif kind == "epoch":
+            m = event.metrics
+            losses = " ".join(f"{h} {m[h]:.3f}" for h in self._HEADS if h in m)
+            line = f"epoch {event.epoch}: loss {m['loss']:.3f} ({losses})"
+            line += f", chord acc {m.get('chord_acc', 0):.1%}"
+            if "val_loss" in m:
+                val = " ".join(
+                    f"{h} {m[f'val_{h}_acc']:.1%}"
+                    for h in ("chord", "bass", "key", "tones")
+                    if f"val_{h}_acc" in m
+                )
+                line += f"; validation loss {m['val_loss']:.3f}, accuracy {val}"
+            line += f"; {m['frames_per_second']:.0f} frames/s"
+            if event.info.get("improved"):
+                line += " *"
+            console.print(line)
+        elif kind == "stop":
+            console.print(event.message)
 
 
 # ---------------------------------------------------------------------------

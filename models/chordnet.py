@@ -34,8 +34,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +45,7 @@ from keras import ops
 
 from models.backend import ModelError, ModelOutput
 from models.cqt import CQTConfig, CQTParameterError
+from models.dataset import replace_atomically
 from theory.keys import N_KEYS
 from theory.targets import N_TARGET
 from theory.vocabulary import N_CLASSES, vocabulary_fingerprint
@@ -887,7 +886,7 @@ def save_chordnet(
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     weights = directory / WEIGHTS_FILE
-    _replace_atomically(weights, lambda tmp: model.save_weights(tmp), suffix=".weights.h5")
+    replace_atomically(weights, lambda tmp: model.save_weights(tmp), suffix=".weights.h5")
     data = {
         **(extra or {}),
         "cqt": cqt_config.to_dict(),
@@ -898,22 +897,10 @@ def save_chordnet(
         "inference": {"window_frames": INFERENCE_WINDOW_FRAMES, "hop_frames": INFERENCE_HOP_FRAMES},
     }
     text = json.dumps(data, indent=2) + "\n"
-    _replace_atomically(
+    replace_atomically(
         directory / CONFIG_FILE, lambda tmp: tmp.write_text(text, encoding="utf-8"), suffix=".json"
     )
     return directory
-
-
-def _replace_atomically(path: Path, write: Any, *, suffix: str) -> None:
-    """Write through `write(tmp_path)` into a temporary file beside `path`, then rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class ChordNetBackend:

@@ -68,6 +68,7 @@ __all__ = [
     "load_songs",
     "read_chord_lab",
     "read_key_file",
+    "replace_atomically",
     "slice_example",
     "split_songs",
 ]
@@ -484,15 +485,44 @@ def cached_features(
         raise DatasetError(f"cannot use '{path}': {exc}") from exc
     duration_s = samples.shape[0] / rate
     cache.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=".tmp-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
             np.savez(f, features=features, duration_s=np.float64(duration_s))
-        os.replace(tmp, cache)
+
+    replace_atomically(cache, write, suffix=".npz")
+    return features, duration_s
+
+
+def replace_atomically(path: Path, write: Callable[[Path], None], *, suffix: str = "") -> None:
+    """Create or replace `path` atomically: `write` fills a temporary file, which is renamed.
+
+    The temporary file lies beside `path` (same file system) and gets the permissions of a
+    newly created file; it is removed if `write` fails, so readers see either the old or the
+    complete new file, also after a crash.
+
+    Parameters
+    ----------
+    path : Path
+        Destination.
+    write : callable
+        Called with the temporary path; must write the complete content there.
+    suffix : str, optional
+        Suffix of the temporary name (some writers insist on one, e.g. ``.weights.h5``).
+    """
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=suffix)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return features, duration_s
 
 
 def load_song(

@@ -30,7 +30,6 @@ import json
 import math
 import os
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -51,6 +50,7 @@ from models.dataset import (
     example_starts,
     find_songs,
     load_songs,
+    replace_atomically,
     slice_example,
     split_songs,
 )
@@ -60,21 +60,22 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CHECKPOINT_FILE",
-    "DEFAULT_RUN_DIR",
     "DEFAULT_TRAIN",
     "HISTORY_FILE",
+    "RUNS_DIR",
     "RunConfig",
     "TrainConfig",
     "TrainError",
     "TrainEvent",
     "TrainResult",
+    "default_run_dir",
     "git_commit",
     "load_run_config",
     "train",
 ]
 
-#: Run folder used when none is given (git-ignored).
-DEFAULT_RUN_DIR = Path(".cache") / "runs" / "chordnet"
+#: Parent of the run folders made when none is given (git-ignored).
+RUNS_DIR = Path(".cache") / "runs"
 CHECKPOINT_FILE = "checkpoint.npz"
 HISTORY_FILE = "history.json"
 
@@ -199,6 +200,8 @@ class RunConfig:
 def load_run_config(path: str | os.PathLike[str]) -> RunConfig:
     """Read a run configuration JSON file (sections as :meth:`RunConfig.to_dict`).
 
+    A trained model's ``config.json`` is accepted too (its settings are reused).
+
     Raises
     ------
     TrainError
@@ -209,6 +212,8 @@ def load_run_config(path: str | os.PathLike[str]) -> RunConfig:
         data = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(data, dict):
             raise ValueError("the top level must be an object")
+        if "weights_sha256" in data:  # a model's config.json: reuse its settings
+            data = {k: v for k, v in data.items() if k in ("train", "chordnet", "cqt", "augment")}
         return RunConfig.from_dict(data)
     except FileNotFoundError:
         raise TrainError(f"cannot read config '{path}': file not found") from None
@@ -280,6 +285,11 @@ class TrainResult:
     history: tuple[Mapping[str, float], ...]
 
 
+def default_run_dir() -> Path:
+    """Return a new run folder name under :data:`RUNS_DIR`: ``chordnet-<YYYYmmdd-HHMMSS>``."""
+    return RUNS_DIR / time.strftime("chordnet-%Y%m%d-%H%M%S")
+
+
 def git_commit() -> str | None:
     """Return the commit of the source tree (``+dirty`` if modified), None outside git."""
     root = Path(__file__).resolve().parents[1]
@@ -337,19 +347,8 @@ def _validation_batches(
 # Checkpoints.
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None], *, suffix: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _write_json(path: Path, data: Any) -> None:
-    _write_atomic(
+    replace_atomically(
         path,
         lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8"),
         suffix=".json",
@@ -367,10 +366,8 @@ def _save_checkpoint(path: Path, *, model: Any, optimizer: Any, state: dict[str,
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:
             np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
 
-    _write_atomic(path, write, suffix=".npz")
+    replace_atomically(path, write, suffix=".npz")
 
 
 def _load_checkpoint(path: Path) -> tuple[list[np.ndarray], list[np.ndarray], dict[str, Any]]:
@@ -508,7 +505,7 @@ class _Meter:
 def train(
     data_dir: str | os.PathLike[str],
     *,
-    out_dir: str | os.PathLike[str] = DEFAULT_RUN_DIR,
+    out_dir: str | os.PathLike[str],
     config: RunConfig | None = None,
     cache_dir: str | os.PathLike[str] = DEFAULT_CACHE_DIR,
     resume: bool = False,
@@ -520,8 +517,9 @@ def train(
     ----------
     data_dir : str or PathLike
         Data folder (audio + same-stem ``.lab``, optional ``.key``; see :mod:`models.dataset`).
-    out_dir : str or PathLike, optional
-        Run folder; created if missing. It must be empty (or absent) unless `resume`.
+    out_dir : str or PathLike
+        Run folder (e.g. :func:`default_run_dir`); created if missing. It must be empty (or
+        absent) unless `resume`.
     config : RunConfig or None, optional
         Settings; None uses the defaults. When resuming, the run's stored settings are used and
         only ``config.train.epochs`` is taken from here (to extend a run).
@@ -558,6 +556,11 @@ def train(
         epochs = (config or RunConfig(train=stored.train)).train.epochs
         config = dataclasses.replace(stored, train=dataclasses.replace(stored.train, epochs=epochs))
     elif out.exists() and (not out.is_dir() or any(out.iterdir())):
+        if resume:
+            raise TrainError(
+                f"cannot resume '{out}': it holds no {CHECKPOINT_FILE} "
+                "(hint: start a new run with another --out)"
+            )
         hint = (
             "pass --resume to continue it" if checkpoint_path.is_file() else "use an empty folder"
         )

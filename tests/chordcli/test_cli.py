@@ -190,7 +190,7 @@ def test_train_validates_its_inputs(runner, tmp_path):
     assert "already exists and is not empty (hint: use --resume" in result.stderr
     result = runner.invoke(app, ["train", str(tmp_path), "--out", str(run), "--resume"])
     assert result.exit_code == 1
-    assert "training is not available yet" in result.stderr
+    assert f"cannot resume '{run}': it holds no checkpoint.npz" in result.stderr
 
 
 def test_eval_validates_its_inputs(runner, tmp_path, song_lab):

@@ -1,0 +1,154 @@
+"""Training: a tiny model overfits a tiny set, resume continues exactly, bad data is skipped."""
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from _chordnet_synth import write_dataset
+
+pytestmark = pytest.mark.tf
+
+pytest.importorskip("keras")
+
+from models.augment import NO_AUGMENT  # noqa: E402
+from models.backend import load_backend  # noqa: E402
+from models.chordnet import WEIGHTS_FILE, ChordNetConfig  # noqa: E402
+from models.dataset import find_songs, load_song  # noqa: E402
+from models.train import (  # noqa: E402
+    CHECKPOINT_FILE,
+    HISTORY_FILE,
+    RunConfig,
+    TrainConfig,
+    TrainError,
+    load_run_config,
+    train,
+)
+
+TINY = ChordNetConfig(
+    stem_filters=8,
+    blocks=((8, 1), (8, 2)),
+    norm_groups=4,
+    dense_units=32,
+    rnn_units=16,
+    chunk_frames=32,
+    smooth_units=16,
+    dropout=0.0,
+    stochastic_depth=0.0,
+)
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory):
+    return write_dataset(tmp_path_factory.mktemp("synth"), n_songs=3, n_chords=12, seed=0)
+
+
+def _config(epochs, **train):
+    settings = dict(
+        epochs=epochs,
+        batch_size=4,
+        example_frames=96,
+        learning_rate=3e-3,
+        validation_fraction=0.0,
+        patience=0,
+    )
+    settings.update(train)
+    return RunConfig(train=TrainConfig(**settings), chordnet=TINY, augment=NO_AUGMENT)
+
+
+@pytest.mark.slow
+def test_tiny_model_overfits_tiny_set(synth, tmp_path):
+    result = train(synth, out_dir=tmp_path / "run", config=_config(6), cache_dir=tmp_path / "c")
+    assert result.epochs_run == 6 and not result.problems
+    backend = load_backend(tmp_path / "run")
+    files, _ = find_songs(synth)
+    hits = total = 0
+    for f in files:
+        song = load_song(f, cache_dir=tmp_path / "c")
+        predicted = backend.predict(song.features.astype(np.float32)).chord.argmax(axis=1)
+        valid = song.targets.chord >= 0
+        hits += int((predicted[valid] == song.targets.chord[valid]).sum())
+        total += int(valid.sum())
+    assert hits / total >= 0.9, f"frame accuracy {hits / total:.3f}"
+
+
+@pytest.mark.slow
+def test_resume_continues_from_the_checkpoint(synth, tmp_path):
+    """A run killed after epoch 1 and resumed ends where an uninterrupted run ends."""
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    events = []
+
+    def snapshot(event):
+        events.append(event)
+        if event.kind == "epoch" and event.epoch == 1:
+            shutil.copytree(straight, killed)  # the state a kill -9 during epoch 2 leaves
+
+    config = _config(2, example_frames=48)
+    train(synth, out_dir=straight, config=config, cache_dir=tmp_path / "c", on_event=snapshot)
+    assert [e.epoch for e in events if e.kind == "epoch"] == [1, 2]
+    assert not list(straight.glob(".tmp-*"))
+    assert json.loads((killed / HISTORY_FILE).read_text())[0]["epoch"] == 1
+
+    resumed_events = []
+    result = train(
+        synth,
+        out_dir=killed,
+        config=None,  # settings come from the checkpoint
+        cache_dir=tmp_path / "c",
+        resume=True,
+        on_event=resumed_events.append,
+    )
+    start = next(e for e in resumed_events if e.kind == "start")
+    assert start.info["first_epoch"] == 2
+    assert [e.epoch for e in resumed_events if e.kind == "epoch"] == [2]
+    assert result.epochs_run == 2 and len(result.history) == 2
+    with np.load(straight / CHECKPOINT_FILE) as a, np.load(killed / CHECKPOINT_FILE) as b:
+        weights = [n for n in a.files if n.startswith(("model_", "optimizer_"))]
+        assert weights and sorted(weights) == sorted(n for n in b.files if n != "state")
+        for name in weights:
+            np.testing.assert_allclose(a[name], b[name], rtol=1e-4, atol=1e-5, err_msg=name)
+    # the run folder is a loadable model
+    assert (killed / WEIGHTS_FILE).is_file() and load_run_config(killed / "config.json")
+
+    # a finished run resumes without training, and a non-empty folder needs --resume
+    again = train(synth, out_dir=killed, cache_dir=tmp_path / "c", resume=True)
+    assert again.epochs_run == 2
+    with pytest.raises(TrainError, match="not empty"):
+        train(synth, out_dir=killed, config=config, cache_dir=tmp_path / "c")
+    (killed / CHECKPOINT_FILE).write_bytes(b"damaged")
+    with pytest.raises(TrainError, match="damaged"):
+        train(synth, out_dir=killed, cache_dir=tmp_path / "c", resume=True)
+
+
+@pytest.mark.slow
+def test_cli_trains_and_reports_bad_files(synth, tmp_path):
+    from typer.testing import CliRunner
+
+    from chordcli.cli import app
+
+    data = tmp_path / "data"
+    shutil.copytree(synth, data)
+    (data / "broken.wav").write_bytes(b"not audio")
+    (data / "broken.lab").write_text("0\t1\tC:maj\n")
+    (data / "nolabels.flac").write_bytes((data / "song00.flac").read_bytes())
+    (data / "late.flac").write_bytes((data / "song01.flac").read_bytes())
+    (data / "late.lab").write_text("0\t500\tC:maj\n")
+    config = tmp_path / "tiny.json"
+    settings = _config(1, validation_fraction=0.3, example_frames=48).to_dict()
+    config.write_text(json.dumps({k: settings[k] for k in ("chordnet", "train")}))
+    run = tmp_path / "run"
+    result = CliRunner().invoke(
+        app,
+        ["train", str(data), "--out", str(run), "--config", str(config), "--seed", "3"]
+        + ["--cache", str(tmp_path / "c")],
+    )
+    assert result.exit_code == 1, result.output  # files were skipped, the run went on
+    assert result.stdout == ""
+    for name in ("broken.wav", "nolabels.lab", "late.lab"):
+        assert name in result.stderr
+    assert "3 files skipped" in result.stderr and "epoch 1:" in result.stderr
+    assert "validation loss" in result.stderr
+    stored = json.loads((run / "config.json").read_text())
+    assert stored["train"]["seed"] == 3 and stored["chordnet"]["dense_units"] == 32
+    assert stored["songs"] == {"train": 2, "validation": 1}
+    assert stored["git_commit"] is None or len(stored["git_commit"]) >= 40
