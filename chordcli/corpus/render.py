@@ -335,12 +335,16 @@ def render_arrangement(
     exe = shutil.which("fluidsynth")
     if exe is None:
         raise RenderError("fluidsynth not found", hint="apt-get install fluidsynth")
-    with tempfile.TemporaryDirectory(prefix="chordcli-render-") as tmp:
+    # the float WAV is large and short-lived: keep it in memory-backed /dev/shm when there is one
+    scratch = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix="chordcli-render-", dir=scratch) as tmp:
         midi_path = write_midi(arrangement, Path(tmp) / "in.mid")
         wav_path = Path(tmp) / "out.wav"
         settings = {
             "synth.polyphony": _POLYPHONY,
             "synth.cpu-cores": 1,
+            # load only the samples of the programs used (decoding a whole .sf3 costs seconds)
+            "synth.dynamic-sample-loading": 1,
             "synth.reverb.room-size": round(mix.reverb_room, 3),
             "synth.reverb.damp": round(mix.reverb_damp, 3),
             "synth.reverb.width": round(mix.reverb_width * 100, 1),
