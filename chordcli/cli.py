@@ -1124,17 +1124,26 @@ def data_render(
         TimeRemainingColumn(),
         console=_stderr(),
     )
-    with progress:
-        task = progress.add_task("rendering", total=len(plan))
-        for result in build.render_corpus(plan, out_dir, workers=jobs, overwrite=overwrite):
-            counts[result.status] += 1
-            if result.status == "failed":
-                progress.console.print(Text.assemble(("error:", "bold red"), " ", result.error))
-            elif result.status == "rendered":
-                audio_s += result.duration_s
-                render_s += result.render_s
-            progress.update(task, description=f"rendering {result.job.stem}")
-            progress.advance(task)
+    try:
+        with progress:
+            task = progress.add_task("rendering", total=len(plan))
+            for result in build.render_corpus(plan, out_dir, workers=jobs, overwrite=overwrite):
+                counts[result.status] += 1
+                if result.status == "failed":
+                    progress.console.print(
+                        Text.assemble(("error:", "bold red"), " ", result.error or "")
+                    )
+                elif result.status == "rendered":
+                    audio_s += result.duration_s
+                    render_s += result.render_s
+                progress.update(task, description=f"rendering {result.job.stem}")
+                progress.advance(task)
+    except KeyboardInterrupt:
+        _report_error(
+            f"interrupted after {counts['rendered']} files; "
+            "run the same command again to continue (finished files are kept)"
+        )
+        raise typer.Exit(130) from None
     build.write_manifest(plan, out_dir)
     balance = build.corpus_balance(out_dir)
     md_path, csv_path = build.write_balance(balance, out_dir)
