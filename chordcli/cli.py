@@ -1070,6 +1070,8 @@ def data_render(
     manifest (manifest.jsonl) and the class balance (balance.md, balance.csv: minutes per
     quality and per root) are rebuilt in the corpus folder, and the balance is printed.
     """
+    import time
+
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -1115,7 +1117,8 @@ def data_render(
         return
     out_dir.mkdir(parents=True, exist_ok=True)
     counts = {"rendered": 0, "skipped": 0, "failed": 0}
-    audio_s = render_s = 0.0
+    audio_s = 0.0
+    started = time.perf_counter()
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -1135,7 +1138,6 @@ def data_render(
                     )
                 elif result.status == "rendered":
                     audio_s += result.duration_s
-                    render_s += result.render_s
                 progress.update(task, description=f"rendering {result.job.stem}")
                 progress.advance(task)
     except KeyboardInterrupt:
@@ -1148,7 +1150,8 @@ def data_render(
     balance = build.corpus_balance(out_dir)
     md_path, csv_path = build.write_balance(balance, out_dir)
     _print_balance(balance)
-    per_minute = f", {render_s / (audio_s / 60):.2f} s per audio minute" if audio_s else ""
+    wall_s = time.perf_counter() - started
+    per_minute = f", {wall_s / (audio_s / 60):.2f} s per audio minute" if audio_s else ""
     _report(
         f"{counts['rendered']} rendered ({audio_s / 60:.1f} min of audio{per_minute}), "
         f"{counts['skipped']} already done, {counts['failed']} failed; "
