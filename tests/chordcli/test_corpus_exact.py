@@ -129,3 +129,18 @@ def test_label_times_equal_midi_note_times(progression, tmp_path):
             seg = next(s for s in segments if s.start_s - 1e-6 <= note.start_s < s.end_s)
             assert note.end_s <= seg.end_s + 1e-6
             assert note.pitch % 12 in parse_chord(seg.label).pitch_classes
+
+
+def test_audio_onsets_follow_midi_note_times():
+    # a woodblock hit at known times: the rendered onset lags by the attack and FluidSynth's
+    # 64-sample blocks only (a few ms, far below a CQT frame)
+    from chordcli.corpus.arrangement import Note, Part
+
+    font = next(s for s in find_soundfonts() if s.name == "TimGM6mb.sf2")
+    for time_s in (0.5, 1.0, quantize_s(1.7371)):
+        hit = Part("drums", 0, (Note(time_s, time_s + 0.1, 76, 127),), is_drum=True, reverb=0)
+        arrangement = Arrangement((hit,), (ChordSegment(0.0, 3.0, "N"),), (), (), 3.0)
+        audio = render_arrangement(arrangement, font, mix=DRY)
+        envelope = np.abs(audio).max(axis=1)
+        onset_s = np.argmax(envelope > 0.05 * envelope.max()) / 44100
+        assert 0.0 <= onset_s - time_s < 0.010
