@@ -531,7 +531,7 @@ def melody_part(
     for g, (t, pos) in enumerate(grid):
         t = quantize_s(t)
         i = index.at(t)
-        if t >= chords[-1].end_s or chords[i].label == "N":
+        if t >= chords[-1].end_s or chords[i].label in ("N", "X"):
             continue
         if pos == 0:
             phrase_rest = rng.random() < 0.25

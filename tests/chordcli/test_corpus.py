@@ -133,6 +133,19 @@ def test_comp_and_bass_play_only_label_tones(pattern):
     assert_parts_realise_labels(arrangement)
 
 
+def test_band_rests_on_unknown_and_no_chord():
+    from chordcli.corpus.band import BandStyle, band_parts
+
+    chords, beats = _grid(["C:maj", "X", "N", "G:7"])
+    style = BandStyle(0, 48, 33, 73, "eighth", "quarter", "rock")
+    parts = band_parts(chords, beats, style=style, key=0, rng=np.random.default_rng(3))
+    assert {p.name for p in parts} == {"comp", "pad", "bass", "drums", "melody"}
+    silent = [c for c in chords[1:-1] if c.label in ("X", "N")]
+    for part in parts:
+        if part.name != "drums":
+            assert not any(c.start_s <= n.start_s < c.end_s for n in part.notes for c in silent)
+
+
 # -- MIDI ----------------------------------------------------------------------------------
 
 
