@@ -333,7 +333,8 @@ def arrange_billboard(song: SalamiSong, *, rng: np.random.Generator) -> Arrangem
         and a melody, labels ending with ``N`` over a short tail.
     """
     low, high = TEMPO_RANGE_BPM
-    compound = song.bars[0].beats != round(song.bars[0].beats) or song.metre in ("6/8", "12/8")
+    numerator, _, denominator = song.metre.partition("/")
+    compound = denominator == "8" and int(numerator) % 3 == 0 and int(numerator) > 3
     if compound:
         low, high = 40.0, 100.0
     tempo = 60.0 / song.beat_s if song.beat_s else float(rng.uniform(80, 130))
