@@ -31,7 +31,7 @@ import math
 import os
 import subprocess
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -334,13 +334,16 @@ def _stack(
 
 def _validation_batches(
     songs: Sequence[Song], *, length: int, batch_size: int
-) -> list[dict[str, np.ndarray]]:
-    windows = [
-        slice_example(song, start, length_frames=length)
-        for song in songs
-        for start in range(0, song.n_frames, length)
-    ]
-    return [_stack(windows[i : i + batch_size]) for i in range(0, len(windows), batch_size)]
+) -> Iterator[dict[str, np.ndarray]]:
+    """Yield batches of consecutive windows tiling the validation songs (built lazily)."""
+    windows = [(song, start) for song in songs for start in range(0, song.n_frames, length)]
+    for i in range(0, len(windows), batch_size):
+        yield _stack(
+            [
+                slice_example(s, start, length_frames=length)
+                for s, start in windows[i : i + batch_size]
+            ]
+        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -632,7 +635,6 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
 
     train_step, eval_step = _make_steps(model, optimizer, net_cfg)
-    val_batches = _validation_batches(val_songs, length=tc.example_frames, batch_size=tc.batch_size)
     emit(
         TrainEvent(
             "start",
@@ -680,9 +682,11 @@ def train(
         elapsed = time.perf_counter() - t0
         metrics = meter.result()
         metrics["frames_per_second"] = meter.sums.get("frames", 0.0) / max(elapsed, 1e-9)
-        if val_batches:
+        if val_songs:
             val_meter = _Meter()
-            for b in val_batches:
+            for b in _validation_batches(
+                val_songs, length=tc.example_frames, batch_size=tc.batch_size
+            ):
                 val_meter.add(eval_step(b))
             metrics.update(val_meter.result("val_"))
             score = metrics["val_loss"]
