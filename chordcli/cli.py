@@ -614,7 +614,12 @@ def train(
     run_dir = out if out is not None else default_run_dir()
     try:
         run_config: RunConfig | None = None
-        if config is not None or epochs is not None or seed is not None:
+        if resume and (config is not None or seed is not None):
+            _report("--config and --seed are ignored with --resume: the run keeps its settings")
+        if resume:
+            if epochs is not None:  # only the number of epochs can change
+                run_config = RunConfig(train=dataclasses.replace(DEFAULT_TRAIN, epochs=epochs))
+        elif config is not None or epochs is not None or seed is not None:
             run_config = load_run_config(config) if config is not None else RunConfig()
             changes = {k: v for k, v in (("epochs", epochs), ("seed", seed)) if v is not None}
             run_config = dataclasses.replace(
