@@ -9,10 +9,12 @@ Layout under the output folder (the project's data-folder convention)::
     <out>/<split>/<source>/<id>.json   manifest entry of the file
     <out>/manifest.jsonl, balance.md, balance.csv   rebuilt at the end of every run
 
-Dev split rule: a song (or rare-quality piece) is held out for dev when the first 8 hex digits
-of ``sha256("<source>:<id>")`` taken as an integer modulo 100 are below :data:`DEV_PERCENT`;
-this does not depend on the seed. Dev files are rendered with the dev SoundFont only
-(:func:`chordcli.corpus.render.split_soundfonts`), training files never with it.
+Dev split rule: a POP909 or Billboard song is held out for dev when the first 8 hex digits of
+``sha256("<source>:<id>")`` taken as an integer modulo 100 are below :data:`DEV_PERCENT`; of
+the 12 rare-quality pieces of a quality, the one whose root is ``sha256("rare:<quality
+index>")`` (same digits) modulo 12 is held out, so dev has every quality and training keeps 11
+roots of each. The rule does not depend on the seed. Dev files are rendered with the dev
+SoundFont only (:func:`chordcli.corpus.render.split_soundfonts`), training files never with it.
 """
 
 from __future__ import annotations
@@ -106,6 +108,9 @@ def song_split(source: str, song_id: str) -> str:
     str
         The split.
     """
+    if source == "rare":
+        quality_index, root = int(song_id.split("-", 1)[0]), int(song_id.rsplit("-", 1)[1])
+        return "dev" if root == _hash_int(f"rare:{quality_index}") % 12 else "train"
     return "dev" if _hash_int(f"{source}:{song_id}") % 100 < DEV_PERCENT else "train"
 
 

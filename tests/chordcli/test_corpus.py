@@ -269,6 +269,13 @@ def test_song_split_is_fixed_and_holds_out_about_ten_percent():
     assert abs(share - DEV_PERCENT / 100) < 0.03
 
 
+def test_rare_dev_split_holds_out_one_root_per_quality():
+    from chordcli.corpus.rare import rare_piece_id, rare_pieces
+
+    dev = [q for q, r in rare_pieces() if song_split("rare", rare_piece_id(q, r)) == "dev"]
+    assert sorted(dev) == sorted(q.harte for q in QUALITIES)
+
+
 FONTS = [SoundFont(n, Path("/x") / n) for n in ("A.sf2", "B.sf2", "sf_GMbank.sf2")]
 
 
