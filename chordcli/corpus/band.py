@@ -74,6 +74,8 @@ class BandStyle:
         Lowest MIDI note of comping voicings.
     swing : float
         Delay of off-beat eighths as a fraction of a beat (0 = straight).
+    subdivisions : int
+        Eighth notes per beat: 2, or 3 for compound metres (6/8, 12/8: dotted-quarter beats).
     """
 
     comp_program: int | None
@@ -85,6 +87,7 @@ class BandStyle:
     drum_pattern: str | None
     comp_low: int = 52
     swing: float = 0.0
+    subdivisions: int = 2
 
     def to_dict(self) -> dict:
         """Return the style as a JSON-ready dict."""
@@ -97,6 +100,7 @@ def choose_style(
     comp: bool = True,
     lead: bool = True,
     drums_probability: float = 0.85,
+    subdivisions: int = 2,
 ) -> BandStyle:
     """Draw a band style.
 
@@ -110,6 +114,8 @@ def choose_style(
         Whether a melody may be added (it is, with probability 0.6).
     drums_probability : float, optional
         Probability of a drum part.
+    subdivisions : int, optional
+        Eighth notes per beat (3 for compound metres, which are not swung).
 
     Returns
     -------
@@ -126,7 +132,8 @@ def choose_style(
         bass_pattern=pick(BASS_PATTERNS),
         drum_pattern=pick(DRUM_PATTERNS) if rng.random() < drums_probability else None,
         comp_low=int(rng.integers(48, 57)),
-        swing=float(pick((0.0, 0.0, 0.0, 0.08, 0.16))),
+        swing=float(pick((0.0, 0.0, 0.0, 0.08, 0.16))) if subdivisions == 2 else 0.0,
+        subdivisions=subdivisions,
     )
 
 
@@ -231,27 +238,29 @@ def _hits(
     wanted: set[int],
     *,
     swing_s: float,
+    subdivisions: int = 2,
 ) -> list[float]:
     """Grid times whose position is wanted, plus every chord start (on the tick grid)."""
     times = set()
     for t, pos in grid:
         if pos in wanted:
-            times.add(quantize_s(t + (swing_s if pos % 2 else 0.0)))
+            swung = subdivisions == 2 and pos % 2
+            times.add(quantize_s(t + (swing_s if swung else 0.0)))
     times.update(c.start_s for c in chords if c.label != "N")
     return sorted(times)
 
 
-def _comp_positions(pattern: str, bar: int) -> set[int]:
-    """Eighth-note positions (0-based) where a comping pattern strikes."""
-    n = 2 * bar
+def _comp_positions(pattern: str, bar: int, sub: int = 2) -> set[int]:
+    """Eighth-note positions (0-based, `sub` per beat) where a comping pattern strikes."""
+    n = sub * bar
     if pattern == "whole":
         return {0}
     if pattern == "half":
-        return {p for p in range(0, n, 4)} if bar >= 4 else {0}
+        return set(range(0, n, 2 * sub)) if bar >= 4 else {0}
     if pattern == "quarter" or pattern == "strum":
-        return set(range(0, n, 2))
+        return set(range(0, n, sub))
     if pattern == "push":
-        return {0, 3, 6} if bar >= 4 else {0, 3}
+        return {p for p in (0, sub + 1, 2 * sub + 2) if p < n and (bar >= 4 or p < 2 * sub)}
     return set(range(n))  # eighth, arpeggio
 
 
@@ -266,6 +275,7 @@ def comp_part(
     swing: float = 0.0,
     name: str = "comp",
     held: bool = False,
+    subdivisions: int = 2,
 ) -> Part:
     """Comp the chords: every pitch class of each label, struck at its start and in rhythm.
 
@@ -289,6 +299,8 @@ def comp_part(
         Part name.
     held : bool, optional
         Hold each chord for its whole segment (a pad), ignoring `pattern`.
+    subdivisions : int, optional
+        Eighth notes per beat (3 in compound metres).
 
     Returns
     -------
@@ -298,12 +310,19 @@ def comp_part(
     index = _ChordIndex(chords)
     bar = _bar_length(beats)
     end_s = chords[-1].end_s
-    grid = beat_grid(beats, end_s=end_s, subdivisions=2)
+    sub = subdivisions
+    grid = beat_grid(beats, end_s=end_s, subdivisions=sub)
     period = float(np.median(np.diff([b.time_s for b in beats]))) if len(beats) > 1 else 0.5
     hits = (
         [c.start_s for c in chords if c.label != "N"]
         if held
-        else _hits(grid, chords, _comp_positions(pattern, bar), swing_s=swing * period)
+        else _hits(
+            grid,
+            chords,
+            _comp_positions(pattern, bar, sub),
+            swing_s=swing * period,
+            subdivisions=sub,
+        )  # fmt: skip
     )
     voicings: dict[int, list[int]] = {}
     previous: list[int] | None = None
@@ -335,7 +354,7 @@ def comp_part(
         velocity = int(np.clip(base_velocity + accent + rng.integers(-8, 9), 20, 127))
         chord_notes = voicings[i]
         if pattern == "arpeggio" and not held and t != chords[i].start_s:
-            k = int(round((t - chords[i].start_s) / max(period / 2, 1e-3)))
+            k = int(round((t - chords[i].start_s) / max(period / sub, 1e-3)))
             chord_notes = [chord_notes[k % len(chord_notes)]]
         for j, pitch in enumerate(chord_notes):
             offset = quantize_s(0.012 * j) if pattern == "strum" else 0.0
@@ -352,6 +371,7 @@ def bass_part(
     pattern: str,
     rng: np.random.Generator,
     swing: float = 0.0,
+    subdivisions: int = 2,
 ) -> Part:
     """Play the bass pitch class of each label (root, or the slash bass) in a rhythm.
 
@@ -369,6 +389,8 @@ def bass_part(
         Velocities and register.
     swing : float, optional
         Delay of off-beat eighths, as a fraction of a beat.
+    subdivisions : int, optional
+        Eighth notes per beat (3 in compound metres).
 
     Returns
     -------
@@ -377,17 +399,19 @@ def bass_part(
     """
     index = _ChordIndex(chords)
     bar = _bar_length(beats)
-    grid = beat_grid(beats, end_s=chords[-1].end_s, subdivisions=2)
+    sub = subdivisions
+    grid = beat_grid(beats, end_s=chords[-1].end_s, subdivisions=sub)
     period = float(np.median(np.diff([b.time_s for b in beats]))) if len(beats) > 1 else 0.5
+    n = sub * bar
     positions = {
         "whole": {0},
-        "half": set(range(0, 2 * bar, 4)) if bar >= 4 else {0},
-        "quarter": set(range(0, 2 * bar, 2)),
-        "eighth": set(range(2 * bar)),
-        "push": {0, 3, 4} if bar >= 4 else {0, 3},
-        "octave": set(range(2 * bar)),
+        "half": set(range(0, n, 2 * sub)) if bar >= 4 else {0},
+        "quarter": set(range(0, n, sub)),
+        "eighth": set(range(n)),
+        "push": {p for p in (0, sub + 1, 2 * sub) if p < n},
+        "octave": set(range(n)),
     }[pattern]
-    hits = _hits(grid, chords, positions, swing_s=swing * period)
+    hits = _hits(grid, chords, positions, swing_s=swing * period, subdivisions=sub)
     low = int(rng.integers(28, 36))
     base_velocity = int(rng.integers(70, 105))
     notes = []
@@ -397,7 +421,7 @@ def bass_part(
         if chord.bass_pc is None:
             continue
         pitch = low + (chord.bass_pc - low) % 12
-        if pattern == "octave" and round((t - chords[i].start_s) / max(period / 2, 1e-3)) % 2:
+        if pattern == "octave" and round((t - chords[i].start_s) / max(period / sub, 1e-3)) % 2:
             pitch += 12
         next_hit = hits[h + 1] if h + 1 < len(hits) else chords[i].end_s
         end = quantize_s(min(chords[i].end_s, t + 0.92 * (next_hit - t)))
@@ -415,6 +439,7 @@ def drum_part(
     pattern: str,
     rng: np.random.Generator,
     swing: float = 0.0,
+    subdivisions: int = 2,
 ) -> Part:
     """Play a drum groove on the beats, with a crash on every eighth downbeat.
 
@@ -430,6 +455,8 @@ def drum_part(
         Velocities.
     swing : float, optional
         Delay of off-beat eighths, as a fraction of a beat.
+    subdivisions : int, optional
+        Eighth notes per beat (3 in compound metres).
 
     Returns
     -------
@@ -439,15 +466,16 @@ def drum_part(
     index = _ChordIndex(chords)
     bar = _bar_length(beats)
     period = float(np.median(np.diff([b.time_s for b in beats]))) if len(beats) > 1 else 0.5
-    grid = beat_grid(beats, end_s=chords[-1].end_s, subdivisions=2)
+    sub = subdivisions
+    grid = beat_grid(beats, end_s=chords[-1].end_s, subdivisions=sub)
     back = {2, 4} if bar >= 4 else ({2} if bar >= 2 else set())
     notes = []
     bars_seen = 0
     for t, pos in grid:
         if t >= chords[-1].end_s or chords[index.at(t)].label == "N":
             continue
-        beat, off = pos // 2 + 1, pos % 2
-        t = quantize_s(t + (swing * period if off else 0.0))
+        beat, off = pos // sub + 1, pos % sub
+        t = quantize_s(t + (swing * period if off and sub == 2 else 0.0))
         sounds: list[tuple[int, int]] = []
         if pattern == "rock":
             if not off and (beat == 1 or (beat == 3 and bar >= 4)):
@@ -495,6 +523,7 @@ def melody_part(
     program: int,
     key: int,
     rng: np.random.Generator,
+    subdivisions: int = 2,
 ) -> Part:
     """Improvise a simple melody: chord tones on beats, short scale steps between them.
 
@@ -511,6 +540,8 @@ def melody_part(
         key 24, none).
     rng : numpy.random.Generator
         Note choices.
+    subdivisions : int, optional
+        Eighth notes per beat (3 in compound metres).
 
     Returns
     -------
@@ -518,7 +549,7 @@ def melody_part(
         The melody (MIDI notes 60..84).
     """
     index = _ChordIndex(chords)
-    grid = beat_grid(beats, end_s=chords[-1].end_s, subdivisions=2)
+    grid = beat_grid(beats, end_s=chords[-1].end_s, subdivisions=subdivisions)
     tonic = key_tonic(key)
     if tonic is None:
         scale = None
@@ -538,7 +569,7 @@ def melody_part(
         if phrase_rest or rng.random() < 0.35:
             continue
         pcs = parse_chord(chords[i].label).pitch_classes
-        off = pos % 2 == 1
+        off = pos % subdivisions != 0
         allowed = pcs | (scale or set()) if off else pcs
         candidates = [p for p in range(60, 85) if p % 12 in allowed and abs(p - current) <= 5]
         if not candidates:
@@ -604,6 +635,7 @@ def band_parts(
             rng=rng,
             low=style.comp_low,
             swing=style.swing,
+            subdivisions=style.subdivisions,
         )
         parts.append(mix(part, 64 + side * int(rng.integers(0, 40)), int(rng.integers(85, 115))))
     if style.pad_program is not None:
@@ -626,12 +658,27 @@ def band_parts(
             pattern=style.bass_pattern,
             rng=rng,
             swing=style.swing,
+            subdivisions=style.subdivisions,
         )
         parts.append(mix(part, 64, int(rng.integers(90, 120))))
     if style.drum_pattern is not None:
-        part = drum_part(chords, beats, pattern=style.drum_pattern, rng=rng, swing=style.swing)
+        part = drum_part(
+            chords,
+            beats,
+            pattern=style.drum_pattern,
+            rng=rng,
+            swing=style.swing,
+            subdivisions=style.subdivisions,
+        )
         parts.append(mix(part, 64, int(rng.integers(70, 105))))
     if style.lead_program is not None:
-        part = melody_part(chords, beats, program=style.lead_program, key=key, rng=rng)
+        part = melody_part(
+            chords,
+            beats,
+            program=style.lead_program,
+            key=key,
+            rng=rng,
+            subdivisions=style.subdivisions,
+        )
         parts.append(mix(part, 64 + int(rng.integers(-15, 16)), int(rng.integers(80, 110))))
     return parts

@@ -347,7 +347,7 @@ def arrange_billboard(song: SalamiSong, *, rng: np.random.Generator) -> Arrangem
     duration_s = quantize_s(end_s + _TAIL_S)
     chords.append(ChordSegment(end_s, duration_s, "N"))
     keys[-1] = (keys[-1][0], duration_s, keys[-1][2])
-    style = choose_style(rng)
+    style = choose_style(rng, subdivisions=3 if compound else 2)
     parts = band_parts(chords, beats, style=style, key=keys[0][2], rng=rng)
     return Arrangement(
         parts=tuple(parts),

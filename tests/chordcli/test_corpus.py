@@ -122,15 +122,30 @@ def _grid(labels, *, chord_s=2.0, beat_s=0.5):
 
 
 @pytest.mark.parametrize("pattern", COMP_PATTERNS)
-def test_comp_and_bass_play_only_label_tones(pattern):
+@pytest.mark.parametrize("subdivisions", [2, 3])
+def test_comp_and_bass_play_only_label_tones(pattern, subdivisions):
     chords, beats = _grid(["C:maj", "A:min7/b7", "D:9", "G:sus4(b7)"], chord_s=1.75)
     rng = np.random.default_rng(1)
     parts = (
-        comp_part(chords, beats, program=0, pattern=pattern, rng=rng),
-        bass_part(chords, beats, program=33, pattern="octave", rng=rng),
+        comp_part(chords, beats, program=0, pattern=pattern, rng=rng, subdivisions=subdivisions),
+        bass_part(chords, beats, program=33, pattern="octave", rng=rng, subdivisions=subdivisions),
     )
     arrangement = Arrangement(parts, tuple(chords), tuple(beats), ((0.0, 10.0, 0),), 10.0)
     assert_parts_realise_labels(arrangement)
+
+
+def test_compound_metre_plays_three_eighths_per_beat(shared_data):
+    from chordcli.corpus.band import drum_part
+
+    folder = shared_data / "billboard" / "billboard-2.0-salami_chords" / "0003"
+    song = read_salami(folder / "salami_chords.txt")
+    assert song.metre == "6/8"
+    arrangement = arrange_billboard(song, rng=np.random.default_rng(0))
+    assert arrangement.info["style"]["subdivisions"] == 3
+    chords, beats = _grid(["C:maj", "G:7"], beat_s=0.6)
+    drums = drum_part(chords, beats, pattern="rock", rng=np.random.default_rng(0), subdivisions=3)
+    hats = sorted(n.start_s for n in drums.notes if n.pitch == 42)
+    assert np.diff(hats) == pytest.approx(0.2, abs=1e-3)
 
 
 def test_band_rests_on_unknown_and_no_chord():
