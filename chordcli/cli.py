@@ -96,12 +96,6 @@ def _handles_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
     return wrapper
 
 
-def _not_available(step: str) -> typer.Exit:
-    """Report that `step` is not part of this version yet; return the exit to raise."""
-    _report_error(f"{step} is not available yet in chordcli {__version__}")
-    return typer.Exit(1)
-
-
 def _version_callback(value: bool) -> None:
     if value:
         typer.echo(f"chordcli {__version__}")
@@ -305,30 +299,12 @@ def _write_transcription(
     transcription: Transcription, target: Path | None, *, fmt: OutputFormat, overwrite: bool
 ) -> None:
     """Write a transcription to `target` in `fmt`, or to standard output if `target` is None."""
-    from chordcli.atomic import write_text_atomic
-    from chordcli.jsonio import format_json
-    from chordcli.lab import format_lab
+    from chordcli import writers
 
-    if fmt is OutputFormat.LAB:
-        text = format_lab(transcription.segments)
-    elif fmt is OutputFormat.JSON:
-        text = format_json(transcription)
-    else:
-        try:
-            from chordcli import writers
-        except ImportError:
-            raise ChordcliError(
-                f"{fmt.value} output is not available yet in chordcli {__version__}",
-                hint="use --format lab or json",
-            ) from None
-        if target is not None:
-            writers.write_transcription(transcription, target, format=fmt, overwrite=overwrite)
-            return
-        text = writers.format_transcription(transcription, format=fmt)
-    if target is None:
-        typer.echo(text, nl=False)
-    else:
-        write_text_atomic(target, text, overwrite=overwrite)
+    if target is not None:
+        writers.write_transcription(transcription, target, format=fmt, overwrite=overwrite)
+        return
+    typer.echo(writers.format_transcription(transcription, format=fmt), nl=False)
 
 
 def _resolve_format(output_format: OutputFormat | None, output: Path | None) -> OutputFormat:
