@@ -962,6 +962,18 @@ class ChordNetBackend:
             self._fn = run
         return self._fn
 
+    def warm_up(self) -> None:
+        """Trace the inference function once (a few seconds), so that the first song is fast.
+
+        :func:`load_chordnet_backend` calls it: tracing is a start-up cost like loading the
+        weights, paid once per process whatever the number of songs.
+        """
+        cfg = self.model.cfg
+        self._function()(
+            np.zeros((1, self.window_frames, cfg.n_bins, cfg.n_channels), dtype=np.float32),
+            np.ones((1, self.window_frames), dtype=np.float32),
+        )
+
     def predict(self, features: np.ndarray) -> ModelOutput:
         """Return posteriors of one song.
 
@@ -1035,7 +1047,7 @@ def load_chordnet_backend(path: str | Path) -> ChordNetBackend:
     Returns
     -------
     ChordNetBackend
-        The model, ready for :meth:`ChordNetBackend.predict`.
+        The model, its inference function already traced (:meth:`ChordNetBackend.warm_up`).
 
     Raises
     ------
@@ -1076,10 +1088,12 @@ def load_chordnet_backend(path: str | Path) -> ChordNetBackend:
     except Exception as exc:  # h5py and Keras raise many types for damaged files
         raise ModelError(f"cannot load model '{path}': {weights.name}: {exc}") from exc
     inference = data.get("inference", {})
-    return ChordNetBackend(
+    backend = ChordNetBackend(
         model,
         cqt_config=cqt_config,
         name=path.name,
         window_frames=int(inference.get("window_frames", INFERENCE_WINDOW_FRAMES)),
         hop_frames=int(inference.get("hop_frames", INFERENCE_HOP_FRAMES)),
     )
+    backend.warm_up()
+    return backend
