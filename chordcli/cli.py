@@ -554,6 +554,15 @@ def train(
         Path,
         typer.Option(metavar="DIR", help="Feature cache directory (reused by later runs)."),
     ] = DEFAULT_CACHE_DIR,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            "--jobs",
+            "-j",
+            min=1,
+            help="Processes computing the features of songs not in the cache yet.",
+        ),
+    ] = 1,
 ) -> None:
     """Train ChordNet on labelled audio.
 
@@ -609,6 +618,7 @@ def train(
                 cache_dir=cache,
                 resume=resume,
                 on_event=display.handle,
+                jobs=jobs,
             )
     except ModelError as exc:
         _report_error(str(exc))

@@ -578,6 +578,7 @@ def load_songs(
     cache_dir: str | os.PathLike[str] = DEFAULT_CACHE_DIR,
     on_problem: Callable[[DataProblem], None] | None = None,
     on_loaded: Callable[[SongFiles], None] | None = None,
+    jobs: int = 1,
 ) -> list[Song]:
     """Load many songs, skipping (and reporting) the ones that cannot be used.
 
@@ -593,12 +594,18 @@ def load_songs(
         Called with a :class:`DataProblem` for every song skipped.
     on_loaded : callable, optional
         Called after each song (loaded or skipped), for progress display.
+    jobs : int, optional
+        Processes that compute missing features first (the CQT is the slow part of a first
+        load); 1 computes them one song at a time in this process.
 
     Returns
     -------
     list of Song
         The usable songs, in input order.
     """
+    songs = list(songs)
+    if jobs > 1:
+        _fill_cache([f.audio for f in songs], cqt_config=cqt_config, cache_dir=cache_dir, jobs=jobs)
     loaded = []
     for files in songs:
         try:
@@ -609,6 +616,31 @@ def load_songs(
         if on_loaded is not None:
             on_loaded(files)
     return loaded
+
+
+def _cache_one(path: Path, cqt_config: CQTConfig, cache_dir: str | os.PathLike[str]) -> None:
+    try:
+        cached_features(path, cqt_config=cqt_config, cache_dir=cache_dir)
+    except DatasetError:
+        pass  # reported when the song is loaded
+
+
+def _fill_cache(
+    paths: Sequence[Path],
+    *,
+    cqt_config: CQTConfig,
+    cache_dir: str | os.PathLike[str],
+    jobs: int,
+) -> None:
+    """Compute the features of `paths` in `jobs` worker processes (cached ones are skipped)."""
+    import concurrent.futures
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # no state shared with a TensorFlow parent
+    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        futures = [pool.submit(_cache_one, path, cqt_config, cache_dir) for path in paths]
+        for future in futures:
+            future.result()
 
 
 def split_songs(

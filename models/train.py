@@ -100,7 +100,16 @@ class TrainConfig:
         Steps per epoch; None runs every example (every chord onset of every training song)
         once per epoch.
     learning_rate : float
-        AdamW learning rate.
+        AdamW learning rate (the peak of the schedule).
+    schedule : str
+        ``"constant"``, or ``"cosine"``: a linear warm-up over `warmup_steps`, then a cosine
+        decay to ``min_learning_rate_fraction * learning_rate`` at the last step of the last
+        epoch. The schedule follows the optimizer's step count, so it continues on resume
+        (extending ``epochs`` stretches the remaining decay).
+    warmup_steps : int
+        Warm-up steps of the cosine schedule.
+    min_learning_rate_fraction : float
+        Final learning rate of the cosine schedule, as a fraction of `learning_rate`.
     weight_decay : float
         AdamW decoupled weight decay.
     clip_norm : float
@@ -119,6 +128,9 @@ class TrainConfig:
     example_frames: int = 256
     steps_per_epoch: int | None = None
     learning_rate: float = 1e-3
+    schedule: str = "constant"
+    warmup_steps: int = 0
+    min_learning_rate_fraction: float = 0.05
     weight_decay: float = 1e-4
     clip_norm: float = 1.0
     validation_fraction: float = 0.1
@@ -131,6 +143,10 @@ class TrainConfig:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.steps_per_epoch is not None and self.steps_per_epoch < 1:
             raise ValueError(f"steps_per_epoch must be at least 1, got {self.steps_per_epoch}")
+        if self.schedule not in ("constant", "cosine"):
+            raise ValueError(f"schedule must be 'constant' or 'cosine', got {self.schedule!r}")
+        if self.warmup_steps < 0 or not 0.0 <= self.min_learning_rate_fraction <= 1.0:
+            raise ValueError("warmup_steps must be >= 0 and min_learning_rate_fraction in [0, 1]")
 
 
 #: Default optimisation settings (the CLI takes its defaults from here).
@@ -476,6 +492,23 @@ def _make_steps(model: Any, optimizer: Any, cfg: ChordNetConfig) -> tuple[Any, A
     return train_step, eval_step
 
 
+def _learning_rate(tc: TrainConfig, steps_per_epoch: int) -> Any:
+    """Return the optimizer's learning rate: a float or a Keras schedule (see TrainConfig)."""
+    if tc.schedule == "constant":
+        return tc.learning_rate
+    import keras
+
+    total = max(1, tc.epochs * steps_per_epoch)
+    warmup = min(tc.warmup_steps, total - 1)
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=tc.learning_rate if warmup == 0 else 0.0,
+        decay_steps=total - warmup,
+        alpha=tc.min_learning_rate_fraction,
+        warmup_target=tc.learning_rate if warmup else None,
+        warmup_steps=warmup,
+    )
+
+
 class _Meter:
     """Accumulates frame-weighted losses and accuracy counts over steps."""
 
@@ -513,6 +546,7 @@ def train(
     cache_dir: str | os.PathLike[str] = DEFAULT_CACHE_DIR,
     resume: bool = False,
     on_event: Callable[[TrainEvent], None] | None = None,
+    jobs: int = 1,
 ) -> TrainResult:
     """Train ChordNet on a data folder.
 
@@ -532,6 +566,9 @@ def train(
         Continue from the run folder's checkpoint (a fresh start if it has none).
     on_event : callable, optional
         Receives :class:`TrainEvent` progress reports.
+    jobs : int, optional
+        Processes computing features that are not cached yet (see
+        :func:`models.dataset.load_songs`).
 
     Returns
     -------
@@ -587,6 +624,7 @@ def train(
         cache_dir=cache_dir,
         on_problem=on_problem,
         on_loaded=lambda f: emit(TrainEvent("load", step=next(counter), steps=len(files))),
+        jobs=jobs,
     )
     if not songs:
         raise DatasetError(
@@ -615,7 +653,9 @@ def train(
         )
     model = build_chordnet(net_cfg, seed=tc.seed)
     optimizer = keras.optimizers.AdamW(
-        learning_rate=tc.learning_rate, weight_decay=tc.weight_decay, global_clipnorm=tc.clip_norm
+        learning_rate=_learning_rate(tc, steps),
+        weight_decay=tc.weight_decay,
+        global_clipnorm=tc.clip_norm,
     )
     optimizer.build(model.trainable_variables)
     history: list[dict[str, float]] = []

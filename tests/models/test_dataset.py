@@ -148,6 +148,30 @@ def test_bad_files_are_reported_and_skipped(tmp_path):
     assert len(reported) == 3
 
 
+def test_parallel_feature_workers_fill_the_cache_and_report_the_same_problems(
+    tmp_path, monkeypatch
+):
+    rng = np.random.default_rng(3)
+    for name in ("a", "b", "c"):
+        write_song(tmp_path, name, rng=rng, n_chords=3)
+    (tmp_path / "broken.wav").write_bytes(b"RIFF not really a wave file")
+    (tmp_path / "broken.lab").write_text("0\t1\tC:maj\n")
+    files, _ = find_songs(tmp_path)
+    serial_problems, parallel_problems = [], []
+    serial = load_songs(files, cache_dir=tmp_path / "c1", on_problem=serial_problems.append)
+    parallel = load_songs(
+        files, cache_dir=tmp_path / "c2", on_problem=parallel_problems.append, jobs=2
+    )
+    assert [s.name for s in parallel] == [s.name for s in serial]
+    for a, b in zip(serial, parallel, strict=True):
+        np.testing.assert_array_equal(a.features, b.features)
+    assert [p.message for p in parallel_problems] == [p.message for p in serial_problems]
+    assert len(list((tmp_path / "c2").rglob("*.npz"))) == 3
+    # the workers did the CQT: loading in this process only reads the cache
+    monkeypatch.setattr(dataset, "cqt", lambda *a, **k: pytest.fail("CQT recomputed"))
+    load_songs(files, cache_dir=tmp_path / "c2")
+
+
 def _fake_song(name, n_frames=100, onsets=(0, 30, 60, 90)):
     t = frame_targets([(0.0, 1000.0, "C:maj")], n_frames=n_frames, frames_per_second=FPS)
     feats = np.ones((n_frames, 252, 2), dtype=np.float16)

@@ -21,6 +21,7 @@ from models.train import (  # noqa: E402
     RunConfig,
     TrainConfig,
     TrainError,
+    _learning_rate,
     load_run_config,
     train,
 )
@@ -83,7 +84,7 @@ def test_resume_continues_from_the_checkpoint(synth, tmp_path):
         if event.kind == "epoch" and event.epoch == 1:
             shutil.copytree(straight, killed)  # the state a kill -9 during epoch 2 leaves
 
-    config = _config(2, example_frames=48)
+    config = _config(2, example_frames=48, schedule="cosine", warmup_steps=1)
     train(synth, out_dir=straight, config=config, cache_dir=tmp_path / "c", on_event=snapshot)
     assert [e.epoch for e in events if e.kind == "epoch"] == [1, 2]
     assert not list(straight.glob(".tmp-*"))
@@ -118,6 +119,25 @@ def test_resume_continues_from_the_checkpoint(synth, tmp_path):
     (killed / CHECKPOINT_FILE).write_bytes(b"damaged")
     with pytest.raises(TrainError, match="damaged"):
         train(synth, out_dir=killed, cache_dir=tmp_path / "c", resume=True)
+
+
+def test_cosine_schedule_warms_up_then_decays_to_the_floor():
+    tc = TrainConfig(
+        epochs=4,
+        learning_rate=2e-3,
+        schedule="cosine",
+        warmup_steps=10,
+        min_learning_rate_fraction=0.1,
+    )
+    lr = _learning_rate(tc, steps_per_epoch=25)  # 100 steps in all
+    values = [float(lr(step)) for step in range(0, 121)]
+    assert values[0] == 0.0 and values[10] == pytest.approx(2e-3)
+    assert all(a <= b for a, b in zip(values[:10], values[1:11], strict=True))
+    assert all(a >= b for a, b in zip(values[10:100], values[11:101], strict=True))
+    assert values[100] == pytest.approx(2e-4) and values[120] == pytest.approx(2e-4)
+    assert _learning_rate(TrainConfig(learning_rate=5e-4), steps_per_epoch=7) == 5e-4
+    with pytest.raises(ValueError, match="schedule"):
+        TrainConfig(schedule="linear")
 
 
 @pytest.mark.slow
