@@ -1,5 +1,6 @@
 """Dataset: data folder scanning, frame targets, feature cache, split, examples, augmentation."""
 
+import os
 import subprocess
 import sys
 
@@ -114,6 +115,22 @@ def test_feature_cache_is_reused_and_keyed_by_config(tmp_path, monkeypatch):
     load_song(files, cache_dir=cache)
     load_song(files, cqt_config=other, cache_dir=cache)
     assert len(calls) == 3
+    # an unchanged file is not hashed again; a changed one (size or mtime differ) is
+    hashes = []
+    real_hash = dataset.audio_sha256
+    monkeypatch.setattr(dataset, "audio_sha256", lambda p: hashes.append(p) or real_hash(p))
+    load_song(files, cache_dir=cache)
+    assert hashes == [] and len(calls) == 3
+    original = files.audio.read_bytes()
+    samples, rate = soundfile.read(files.audio)
+    soundfile.write(files.audio, samples * 0.5, rate)
+    os.utime(files.audio, ns=(0, 123_456_789))
+    changed = load_song(files, cache_dir=cache)
+    assert hashes == [files.audio] and len(calls) == 4
+    assert not np.array_equal(changed.features, first.features)
+    files.audio.write_bytes(original)
+    np.testing.assert_array_equal(load_song(files, cache_dir=cache).features, first.features)
+    assert len(calls) == 4  # the original bytes are still cached under their digest
 
 
 def test_targets_match_the_feature_frames(tmp_path):
