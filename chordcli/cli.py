@@ -702,11 +702,11 @@ class _TrainDisplay:
             if event.step == 1:
                 self._task(f"epoch {event.epoch}", event.steps)
             m = event.metrics
-            self.progress.update(
-                self.task,
-                completed=event.step,
-                metrics=f"loss {m.get('loss', 0):.3f} chord acc {m.get('chord_acc', 0):.1%}",
-            )
+            text = f"loss {m.get('loss', 0):.3f} chord acc {m.get('chord_acc', 0):.1%}"
+            self.progress.update(self.task, completed=event.step, metrics=text)
+            if not console.is_terminal and event.step % max(1, event.steps // 10) == 0:
+                # a log file gets a line every tenth of an epoch instead of a live bar
+                console.print(f"epoch {event.epoch} step {event.step}/{event.steps}: {text}")
         elif kind == "epoch":
             m = event.metrics
             losses = " ".join(f"{h} {m[h]:.3f}" for h in self._HEADS if h in m)

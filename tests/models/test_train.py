@@ -160,13 +160,14 @@ def test_cli_trains_and_reports_bad_files(synth, tmp_path):
     result = CliRunner().invoke(
         app,
         ["train", str(data), "--out", str(run), "--config", str(config), "--seed", "3"]
-        + ["--cache", str(tmp_path / "c")],
+        + ["--cache", str(tmp_path / "c"), "--jobs", "2"],
     )
     assert result.exit_code == 1, result.output  # files were skipped, the run went on
     assert result.stdout == ""
     for name in ("broken.wav", "nolabels.lab", "late.lab"):
         assert name in result.stderr
     assert "3 files skipped" in result.stderr and "epoch 1:" in result.stderr
+    assert "epoch 1 step " in result.stderr  # progress lines when stderr is a log file
     assert "validation loss" in result.stderr
     stored = json.loads((run / "config.json").read_text())
     assert stored["train"]["seed"] == 3 and stored["chordnet"]["dense_units"] == 32

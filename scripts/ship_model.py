@@ -1,0 +1,274 @@
+"""Ship a trained run as a bundled model: weights, config.json, MODEL_CARD.md, confusion picture.
+
+    python scripts/ship_model.py RUN_DIR --name chordnet-v1 \\
+        --eval .cache/eval/v1.json --baseline .cache/eval/template.json \\
+        --confusion .cache/eval/v1.png --eval-command "chordcli eval ..." \\
+        --corpus .cache/corpus-full
+
+RUN_DIR is a ``chordcli train`` run folder (its best epoch's ``model.weights.h5`` and
+``config.json``). ``--eval`` and ``--baseline`` are the ``chordcli eval --json --confusion``
+outputs of the model and of the template baseline on the same dev set. The script copies the
+weights into ``models/weights/NAME/``, writes ``config.json`` (the run's settings plus the
+weights' sha256, the vocabulary fingerprint, the data and the dev metrics) and renders
+``MODEL_CARD.md`` from these files, so every figure in the card comes from a measurement.
+Existing files are replaced only with ``--overwrite``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import sys
+from pathlib import Path
+
+from chordcli.confusion import ROW_LABELS
+from models.chordnet import (
+    CONFIG_FILE,
+    WEIGHTS_FILE,
+    count_parameters,
+    load_chordnet_backend,
+    sha256_file,
+)
+from theory.vocabulary import vocabulary_fingerprint
+
+REPO = Path(__file__).resolve().parents[1]
+MAX_BYTES = 25 * 1000 * 1000
+METRICS = ("root", "majmin", "majmin_inv", "sevenths", "sevenths_inv", "tetrads", "mirex")
+#: Acceptance targets of the shipped model on the dev set (duration-weighted).
+TARGETS = {"root": 0.90, "majmin": 0.88, "sevenths": 0.80, "tetrads": 0.72}
+MARGIN_OVER_BASELINE = {"majmin": 0.03, "tetrads": 0.03}
+MIN_RECALL, MIN_QUALITY_S = 0.40, 60.0
+
+TRAIN_SOUNDFONTS = (
+    "FluidR3_GM (MIT), TimGM6mb (GPL-2), FluidR3Mono_GM (MIT)",
+    "sf_GMbank (public domain)",
+)
+
+
+def pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}"
+
+
+def by_source(report: dict) -> dict[str, tuple[int, float, dict[str, float]]]:
+    """Per corpus source (first folder below the dev folder): songs, hours, weighted scores."""
+    groups: dict[str, list[dict]] = {}
+    for song in report["songs"]:
+        source = Path(song["ref"]).parent.name
+        groups.setdefault(source, []).append(song)
+    out = {}
+    for source, songs in sorted(groups.items()):
+        total = sum(s["duration_s"] for s in songs)
+        scores = {}
+        for m in METRICS:
+            pairs = [(s["scores"][m], s["duration_s"]) for s in songs if s["scores"][m] is not None]
+            weight = sum(d for _, d in pairs)
+            scores[m] = sum(v * d for v, d in pairs) / weight if weight else None
+        out[source] = (len(songs), total / 3600, scores)
+    return out
+
+
+def acceptance(report: dict, baseline: dict) -> list[tuple[str, bool]]:
+    checks = []
+    for m, target in TARGETS.items():
+        value = report["weighted"][m]
+        checks.append((f"{m} {pct(value)} >= {pct(target)}", value >= target))
+    for m, margin in MARGIN_OVER_BASELINE.items():
+        gain = report["weighted"][m] - baseline["weighted"][m]
+        checks.append((f"{m} {100 * gain:+.1f} points over the template (>= +3)", gain >= margin))
+    low = [
+        q["quality"]
+        for q in report["qualities"]
+        if q["quality"] != "N" and q["reference_s"] >= MIN_QUALITY_S and q["recall"] < MIN_RECALL
+    ]
+    text = ", ".join(f"`{q}`" for q in low) or "none"
+    checks.append((f"qualities with >= 1 min and recall < 0.40: {text}", not low))
+    return checks
+
+
+def model_card(
+    name: str, config: dict, report: dict, baseline: dict, command: str, balance: str
+) -> str:
+    net, train = config["chordnet"], config["train"]
+    rows = []
+    for label, r in ((name, report), ("template (baseline)", baseline)):
+        cells = " | ".join(pct(r["weighted"][m]) for m in METRICS)
+        rows.append(f"| {label} | {cells} | {pct(r['key']['weighted'])} |")
+    source_rows = []
+    for label, r in ((name, report), ("template", baseline)):
+        for source, (n, hours, scores) in by_source(r).items():
+            cells = " | ".join(pct(scores[m]) for m in METRICS)
+            source_rows.append(f"| {label} | {source} | {n} | {hours:.2f} | {cells} |")
+    base_q = {q["quality"]: q for q in baseline["qualities"]}
+    quality_rows = []
+    by_name = {q["quality"]: q for q in report["qualities"]}
+    for quality in ROW_LABELS:
+        q = by_name.get(quality)
+        if q is None or q["reference_s"] == 0:
+            quality_rows.append(f"| `{quality}` | 0.0 | - | - | - | - |")
+            continue
+        b = base_q.get(quality, {})
+        top = f"`{q['top_confusion']}`" if q["top_confusion"] else "-"
+        quality_rows.append(
+            f"| `{quality}` | {q['reference_s'] / 60:.1f} | {pct(q['recall'])} | "
+            f"{pct(q['precision'])} | {pct(b.get('recall'))} | {top} |"
+        )
+    checks = "\n".join(
+        f"* {'met' if ok else '**not met**'}: {text}" for text, ok in acceptance(report, baseline)
+    )
+    metrics = config.get("metrics", {})
+    hours = report["duration_s"] / 3600
+    heads = ", ".join(f"{k} {v:g}" for k, v in net["loss_weights"].items())
+    return f"""# {name}
+
+ChordNet (`models/chordnet.py`) trained on the chordcli synthetic corpus; the default model of
+`chordcli transcribe`. Input: the CQT of `models/cqt.py` (22,050 Hz, hop 2048 samples =
+10.77 frames/s, 252 bins from C1 at 36 per octave, both stereo channels). Output per frame:
+the 529-class chord posterior, 25-dim chord-tone + bass vectors, bass, key (24 + none) and
+chord-change probabilities, which `theory/decode.py` turns into a chord sequence.
+
+* Parameters: {config["parameters"]:,}; weights
+  `{WEIGHTS_FILE}` ({config["weights_bytes"] / 1e6:.1f} MB, float32), sha256
+  `{config["weights_sha256"]}` (checked at load).
+* Architecture: stem {net["stem_filters"]} filters, blocks {net["blocks"]},
+  dense {net["dense_units"]}, dual-path BiLSTM {net["rnn_units"]} units per direction (chunks
+  of {net["chunk_frames"]} frames), second stack {net["smooth_units"]}; stochastic depth
+  {net["stochastic_depth"]}, dropout {net["dropout"]}. Loss weights: {heads}.
+* Vocabulary fingerprint `{config["vocabulary"]}` (12 roots x 44 qualities + N,
+  `docs/vocabulary.md`).
+* Trained from commit `{config.get("git_commit", "?")}`; settings and figures in `config.json`.
+
+## Training data and licences
+
+The corpus of `chordcli data render` (`docs/training.md`): POP909 songs (MIT licence; Wang et
+al., ISMIR 2020) arranged with added bass and drums, progressions of McGill Billboard songs
+(CC0; Burgoyne et al., ISMIR 2011) and rare-quality pieces, rendered with FluidSynth. Only the
+train split was used: {config["data"]["train"]}. SoundFonts of the train split:
+{TRAIN_SOUNDFONTS[0]}. The dev split (below) holds other songs, other progressions, the
+held-out root of each rare-quality piece and another SoundFont, {TRAIN_SOUNDFONTS[1]}.
+
+{balance}
+
+## Training
+
+`chordcli train` on 2 CPU cores: batches of {train["batch_size"]} x {train["example_frames"]}
+frames cut at chord onsets, {train["steps_per_epoch"]} steps per epoch, {train["epochs"]}
+epochs, AdamW (peak learning rate {train["learning_rate"]:g}, {train["schedule"]} schedule,
+{train["warmup_steps"]} warm-up steps, weight decay {train["weight_decay"]:g}), pitch shifts
+over all 12 keys, time and frequency masks. Best epoch {config.get("best_epoch", "?")} by
+validation loss (validation: {config["songs"]["validation"]} train-split songs held out of the
+gradient steps): chord-class accuracy {pct(metrics.get("val_chord_acc"))} %, bass
+{pct(metrics.get("val_bass_acc"))} %, key {pct(metrics.get("val_key_acc"))} % per frame.
+
+## Evaluation on the dev set
+
+{report["songs_scored"]} dev files, {hours:.1f} hours, none used in training, rendered with
+the held-out SoundFont. mir_eval chord metrics, duration-weighted over all files (MIREX style),
+in %; key: mir_eval key score, duration-weighted. Produced by:
+
+    {command}
+
+| model | {" | ".join(METRICS)} | key |
+| --- | {" | ".join("---:" for _ in METRICS)} | ---: |
+{chr(10).join(rows)}
+
+By source (weighted by file duration):
+
+| model | source | files | hours | {" | ".join(METRICS)} |
+| --- | --- | ---: | ---: | {" | ".join("---:" for _ in METRICS)} |
+{chr(10).join(source_rows)}
+
+Acceptance (duration-weighted, dev set):
+
+{checks}
+
+### Recall per quality
+
+Share of each reference quality's time where the estimate has the same root and quality
+(`chordcli eval --confusion`; the template's recall for comparison). Qualities with about a
+minute of dev audio are measured on one or two short pieces, so their figures are coarse.
+
+| quality | dev minutes | recall | precision | template recall | most confused with |
+| --- | ---: | ---: | ---: | ---: | --- |
+{chr(10).join(quality_rows)}
+
+### Confusion
+
+Time-weighted quality confusion on the dev set (rows: reference quality; columns: estimate,
+root-relative; "wrong root" columns at the right):
+
+![confusion matrix](confusion.png)
+
+## Known limits
+
+* Trained only on synthesised General MIDI audio: no singing voice, no recorded drums or
+  amplified guitars, no mastering. Accuracy on commercial recordings is not measured here and
+  is expected to be lower than on the dev set.
+* Frame rate 10.77 frames/s: chords shorter than about 0.3 s are often missed or merged.
+* Tuning is assumed to be A = 440 Hz (within about a quarter of a semitone).
+* Rare qualities (about 12 minutes each in the whole corpus) are learnt from few pieces; the
+  decoder prefers the common neighbour (for example `7` for `7(13)`) when the evidence is weak.
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", type=Path)
+    parser.add_argument("--name", default="chordnet-v1")
+    parser.add_argument("--eval", type=Path, required=True, dest="eval_json")
+    parser.add_argument("--baseline", type=Path, required=True)
+    parser.add_argument("--confusion", type=Path, required=True)
+    parser.add_argument("--eval-command", required=True)
+    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--overwrite", action="store_true")
+    args = parser.parse_args()
+
+    out = REPO / "models" / "weights" / args.name
+    if out.exists() and any(out.iterdir()) and not args.overwrite:
+        sys.exit(f"'{out}' exists (pass --overwrite to replace it)")
+    config = json.loads((args.run / CONFIG_FILE).read_text())
+    weights = args.run / WEIGHTS_FILE
+    if config["weights_sha256"] != sha256_file(weights):
+        sys.exit(f"'{weights}' does not match the sha256 in its config.json")
+    if weights.stat().st_size > MAX_BYTES:
+        sys.exit(f"'{weights}' is {weights.stat().st_size / 1e6:.1f} MB, over 25 MB")
+    if config["vocabulary"] != vocabulary_fingerprint():
+        sys.exit("the run was trained on another vocabulary")
+    report = json.loads(args.eval_json.read_text())
+    baseline = json.loads(args.baseline.read_text())
+    balance_md = (args.corpus / "balance.md").read_text()
+    summary = next(line for line in balance_md.splitlines() if line.startswith("Files:"))
+
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(weights, out / WEIGHTS_FILE)
+    shutil.copyfile(args.confusion, out / "confusion.png")
+    config.pop("data_dir", None)
+    config.update(
+        name=args.name,
+        weights_bytes=(out / WEIGHTS_FILE).stat().st_size,
+        data={
+            "corpus": "chordcli data render --split all (docs/training.md)",
+            "train": f"{config['songs']['train'] + config['songs']['validation']} files, "
+            f"{re.search(r'train ([0-9.]+) h', summary).group(1)} h (the train split)",
+            "dev": f"{report['songs_scored']} files, {report['duration_s'] / 3600:.1f} h",
+        },
+        dev_metrics={
+            "weighted": {m: report["weighted"][m] for m in METRICS},
+            "key_weighted": report["key"]["weighted"],
+            "template_weighted": {m: baseline["weighted"][m] for m in METRICS},
+            "command": args.eval_command,
+        },
+    )
+    (out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+    config["parameters"] = count_parameters(load_chordnet_backend(out).model)  # it loads
+    (out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+    card = model_card(args.name, config, report, baseline, args.eval_command, summary)
+    (out / "MODEL_CARD.md").write_text(card)
+    for text, ok in acceptance(report, baseline):
+        print(("met      " if ok else "NOT MET  ") + text)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
