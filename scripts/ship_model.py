@@ -92,7 +92,7 @@ def acceptance(report: dict, baseline: dict) -> list[tuple[str, bool]]:
 
 
 def model_card(
-    name: str, config: dict, report: dict, baseline: dict, command: str, balance: str
+    name: str, config: dict, report: dict, baseline: dict, command: list[str], balance: str
 ) -> str:
     net, train = config["chordnet"], config["train"]
     rows = []
@@ -182,7 +182,7 @@ gradient steps): chord-class accuracy {pct(metrics.get("val_chord_acc"))} %, bas
 the held-out SoundFont. mir_eval chord metrics, duration-weighted over all files (MIREX style),
 in %; key: mir_eval key score, duration-weighted. Produced by:
 
-    {command}
+{chr(10).join("    " + c for c in command)}
 
 | model | {" | ".join(METRICS)} | key |
 | --- | {" | ".join("---:" for _ in METRICS)} | ---: |
@@ -234,7 +234,7 @@ def main() -> None:
     parser.add_argument("--eval", type=Path, dest="eval_json")
     parser.add_argument("--baseline", type=Path)
     parser.add_argument("--confusion", type=Path)
-    parser.add_argument("--eval-command")
+    parser.add_argument("--eval-command", action="append", help="one per command, in order")
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--overwrite", action="store_true")
     args = parser.parse_args()
