@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from chordcli.cli import app
 from chordcli.lab import parse_lab, read_lab
-from models.backend import DEFAULT_MODEL, WEIGHTS_DIR
+from models.backend import DEFAULT_MODEL
 from tests.synth_audio import chord_progression
 
 LABELS = ["C:maj", "G:maj", "A:min", "F:maj"]
@@ -119,10 +119,10 @@ def test_unknown_model_is_one_error_line(runner, songs):
     assert len(_errors(result)) == 1
 
 
-@pytest.mark.skipif(
-    (WEIGHTS_DIR / DEFAULT_MODEL / "config.json").is_file(), reason="bundled weights exist"
-)
-def test_missing_bundled_weights_suggest_the_template(runner, songs):
+def test_missing_bundled_weights_suggest_the_template(runner, songs, tmp_path, monkeypatch):
+    import models.backend
+
+    monkeypatch.setattr(models.backend, "WEIGHTS_DIR", tmp_path / "no-weights")
     result = runner.invoke(app, ["transcribe", str(songs[0])])
     assert result.exit_code == 1
     assert DEFAULT_MODEL in result.stderr and "--model template" in result.stderr
