@@ -1,8 +1,9 @@
-"""The README's example runs as a real subprocess on the bundled clip."""
+"""The README's example runs as a real subprocess on the bundled clip with the bundled model."""
 
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO
 
 from chordcli.audio import load_audio
@@ -19,20 +20,22 @@ def test_example_clip_and_reference_are_valid():
     assert reference[0].start_s == 0.0
 
 
-def test_readme_example_command(tmp_path):
+GOLDEN = REPO / "tests" / "data" / "golden" / "example-chordnet-v1.lab"
+FRAME_S = 2048 / 22050  # one ChordNet frame
+
+
+@pytest.mark.tf
+def test_readme_example_command_reproduces_the_golden_transcription(tmp_path):
+    """``chordcli transcribe examples/example.flac -o example.lab`` with the default model.
+
+    The golden file was written by the same command (``chordcli transcribe
+    examples/example.flac -o tests/data/golden/example-chordnet-v1.lab --overwrite`` when the
+    bundled model changes); the chords must be the same and every boundary within one frame
+    (other CPUs may round the network's arithmetic differently).
+    """
     out = tmp_path / "example.lab"
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "chordcli",
-            "transcribe",
-            str(EXAMPLE),
-            "--model",
-            "template",
-            "-o",
-            str(out),
-        ],
+        [sys.executable, "-m", "chordcli", "transcribe", str(EXAMPLE), "-o", str(out)],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -40,7 +43,25 @@ def test_readme_example_command(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""  # the LAB went to the file, stdout carries data only
-    segments = read_lab(out)
-    assert segments[0].start_s == 0.0
-    assert abs(segments[-1].end_s - load_audio(EXAMPLE).duration_s) < 0.2
     assert "key" in result.stderr
+    got, golden = read_lab(out), read_lab(GOLDEN)
+    assert [s.label for s in got] == [s.label for s in golden]
+    for a, b in zip(got, golden, strict=True):
+        assert abs(a.start_s - b.start_s) <= FRAME_S + 1e-6
+        assert abs(a.end_s - b.end_s) <= FRAME_S + 1e-6
+    assert got[0].start_s == 0.0
+    assert abs(got[-1].end_s - load_audio(EXAMPLE).duration_s) < 0.2
+
+
+def test_template_model_runs_on_the_example(tmp_path):
+    out = tmp_path / "example.lab"
+    result = subprocess.run(
+        [sys.executable, "-m", "chordcli", "transcribe", str(EXAMPLE), "--model", "template"]
+        + ["-o", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert read_lab(out)[0].start_s == 0.0
