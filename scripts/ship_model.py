@@ -221,7 +221,8 @@ root-relative; "wrong root" columns at the right):
   amplified guitars, no mastering. Accuracy on commercial recordings is not measured here and
   is expected to be lower than on the dev set.
 * Frame rate 10.77 frames/s: chords shorter than about 0.3 s are often missed or merged.
-* No tuning estimation: recordings far from A = 440 Hz are read against 440 Hz bins; the training audio is all at 440 Hz.
+* No tuning estimation: recordings far from A = 440 Hz are read against 440 Hz bins; the
+  training audio is all at 440 Hz.
 * Rare qualities have about 12 minutes each in the whole corpus (the commonest, `maj`, has 48
   hours). Dev recall below 40 % (qualities with at least a minute of dev audio): {weak}.
 """
