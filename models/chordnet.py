@@ -31,7 +31,6 @@ architecture is rebuilt in code from :class:`ChordNetConfig` (:func:`load_chordn
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 from collections.abc import Mapping
@@ -45,7 +44,7 @@ from keras import ops
 
 from models.backend import ModelError, ModelOutput
 from models.cqt import CQTConfig, CQTParameterError
-from models.dataset import replace_atomically
+from models.dataset import audio_sha256, replace_atomically
 from theory.keys import N_KEYS
 from theory.targets import N_TARGET
 from theory.vocabulary import N_CLASSES, vocabulary_fingerprint
@@ -819,13 +818,8 @@ def _np_probabilities(name: str, value: np.ndarray) -> np.ndarray:
 # Inference.
 
 
-def sha256_file(path: str | Path) -> str:
-    """Return the hex sha256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+#: Hex sha256 of a file's bytes (the dataset's file hash, used here for the weights).
+sha256_file = audio_sha256
 
 
 def read_model_config(path: str | Path) -> dict[str, Any]:

@@ -71,6 +71,17 @@ def by_source(report: dict) -> dict[str, tuple[int, float, dict[str, float]]]:
     return out
 
 
+def weak_qualities(report: dict) -> list[dict]:
+    """Quality rows (not N) with at least a minute of reference time and recall below 0.40."""
+    return [
+        q
+        for q in report["qualities"]
+        if q["quality"] != "N"
+        and q["reference_s"] >= MIN_QUALITY_S
+        and (q["recall"] is None or q["recall"] < MIN_RECALL)
+    ]
+
+
 def acceptance(report: dict, baseline: dict) -> list[tuple[str, bool]]:
     checks = []
     for m, target in TARGETS.items():
@@ -79,14 +90,8 @@ def acceptance(report: dict, baseline: dict) -> list[tuple[str, bool]]:
     for m, margin in MARGIN_OVER_BASELINE.items():
         gain = report["weighted"][m] - baseline["weighted"][m]
         checks.append((f"{m} {100 * gain:+.1f} points over the template (>= +3)", gain >= margin))
-    low = [
-        q["quality"]
-        for q in report["qualities"]
-        if q["quality"] != "N"
-        and q["reference_s"] >= MIN_QUALITY_S
-        and (q["recall"] is None or q["recall"] < MIN_RECALL)
-    ]
-    text = ", ".join(f"`{q}`" for q in low) or "none"
+    low = weak_qualities(report)
+    text = ", ".join(f"`{q['quality']}`" for q in low) or "none"
     checks.append((f"qualities with >= 1 min and recall < 0.40: {text}", not low))
     return checks
 
@@ -124,11 +129,7 @@ def model_card(
     weak = (
         ", ".join(
             f"`{q['quality']}` ({pct(q['recall'])} %, mostly read as `{q['top_confusion']}`)"
-            for q in report["qualities"]
-            if q["quality"] != "N"
-            and q["reference_s"] >= MIN_QUALITY_S
-            and q["recall"] is not None
-            and q["recall"] < MIN_RECALL
+            for q in weak_qualities(report)
         )
         or "none"
     )
@@ -280,8 +281,7 @@ def main() -> None:
             "command": args.eval_command,
         },
     )
-    (out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
-    config["parameters"] = count_parameters(load_chordnet_backend(out).model)  # it loads
+    config["parameters"] = count_parameters(load_chordnet_backend(args.run).model)
     (out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
     card = model_card(args.name, config, report, baseline, args.eval_command, summary)
     (out / "MODEL_CARD.md").write_text(card)
