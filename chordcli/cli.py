@@ -542,6 +542,16 @@ def train(
         bool,
         typer.Option("--resume", help="Continue the run in --out from its last checkpoint."),
     ] = False,
+    init: Annotated[
+        str | None,
+        typer.Option(
+            metavar="MODEL",
+            help="Start from this trained model's weights (a name such as chordnet-v1, or a "
+            "weights or run directory) instead of random ones. Without --config the run takes "
+            "the model's settings.",
+            show_default=False,
+        ),
+    ] = None,
     seed: Annotated[
         int | None,
         typer.Option(
@@ -575,6 +585,8 @@ def train(
         chordcli train data/ --out runs/my-run
 
         chordcli train data/ --out runs/my-run --resume
+
+        chordcli train data/ --out runs/tuned --init chordnet-v1 --config tune.json
     """
     if resume and out is None:
         raise typer.BadParameter(
@@ -592,21 +604,29 @@ def train(
         raise ChordcliError(f"cannot resume '{out}': directory not found")
     import dataclasses
 
-    from models.backend import ModelError
+    from models.backend import ModelError, model_dir
     from models.train import RunConfig, default_run_dir, load_run_config
     from models.train import train as run_training
 
     run_dir = out if out is not None else default_run_dir()
     try:
         run_config: RunConfig | None = None
-        if resume and (config is not None or seed is not None):
-            _report("--config and --seed are ignored with --resume: the run keeps its settings")
+        if resume and (config is not None or seed is not None or init is not None):
+            _report(
+                "--config, --seed and --init are ignored with --resume: the run keeps its settings"
+            )
         if resume:
             if epochs is not None:  # only the number of epochs can change
                 run_config = RunConfig(train=dataclasses.replace(DEFAULT_TRAIN, epochs=epochs))
-        elif config is not None or epochs is not None or seed is not None:
-            run_config = load_run_config(config) if config is not None else RunConfig()
-            changes = {k: v for k, v in (("epochs", epochs), ("seed", seed)) if v is not None}
+        elif config is not None or epochs is not None or seed is not None or init is not None:
+            if config is not None:
+                run_config = load_run_config(config)
+            elif init is not None:
+                run_config = load_run_config(model_dir(init) / "config.json")
+            else:
+                run_config = RunConfig()
+            given = (("epochs", epochs), ("seed", seed), ("init", init))
+            changes = {k: v for k, v in given if v is not None}
             run_config = dataclasses.replace(
                 run_config, train=dataclasses.replace(run_config.train, **changes)
             )

@@ -177,6 +177,8 @@ def analyse_audio(
         key=output.key,
         key_weight=key_weight,
         vector_weight=vector_weight,
+        class_log_prior=backend.class_log_prior,
+        bass_weight=backend.bass_weight,
     )
     fps = float(output.frames_per_second)
     key_mean = np.asarray(output.key, dtype=np.float32).mean(axis=0, dtype=np.float64)

@@ -24,6 +24,7 @@ __all__ = [
     "ModelError",
     "ModelOutput",
     "load_backend",
+    "model_dir",
 ]
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
@@ -77,6 +78,10 @@ class ChordBackend(Protocol):
 
     name: str
     cqt_config: CQTConfig
+    #: Class log-prior (529,) the decoder adds for this model, or None.
+    class_log_prior: np.ndarray | None
+    #: Weight of the decoder's root-position term for this model.
+    bass_weight: float
 
     def predict(self, features: np.ndarray) -> ModelOutput:
         """Return posteriors for CQT features of shape (n_frames, 252, 2) of one song."""
@@ -106,6 +111,20 @@ def load_backend(name_or_path: str | Path | None = None) -> ChordBackend:
         from models.template import TemplateBackend
 
         return TemplateBackend()
+    from models.chordnet import load_chordnet_backend
+
+    return load_chordnet_backend(model_dir(name))
+
+
+def model_dir(name_or_path: str | Path) -> Path:
+    """Return the weights directory of a trained model: a path, or a bundled model's name.
+
+    Raises
+    ------
+    ModelError
+        If neither a directory with a ``config.json`` nor a bundled model has that name.
+    """
+    name = str(name_or_path)
     path = Path(name)
     if not path.exists() and (WEIGHTS_DIR / name).is_dir():
         path = WEIGHTS_DIR / name
@@ -119,6 +138,4 @@ def load_backend(name_or_path: str | Path | None = None) -> ChordBackend:
             f"model {name!r} not found (hint: --model template, a weights directory with a "
             f"config.json, or one of: {', '.join(list(BUILTIN_MODELS) + available)})"
         )
-    from models.chordnet import load_chordnet_backend
-
-    return load_chordnet_backend(path)
+    return path

@@ -45,6 +45,7 @@ from keras import ops
 from models.backend import ModelError, ModelOutput
 from models.cqt import CQTConfig, CQTParameterError
 from models.dataset import audio_sha256, replace_atomically
+from theory.decode import DEFAULT_BASS_WEIGHT, quality_log_prior
 from theory.keys import N_KEYS
 from theory.targets import N_TARGET
 from theory.vocabulary import N_CLASSES, vocabulary_fingerprint
@@ -919,6 +920,11 @@ class ChordNetBackend:
         Display name (the weights directory name).
     window_frames, hop_frames, batch_windows : int
         Windowing of long inputs.
+    class_log_prior : ndarray, shape (529,), optional
+        Decoder class log-prior that goes with these weights (from the ``decoder`` section
+        of ``config.json``, see :func:`theory.decode.quality_log_prior`); None for none.
+    bass_weight : float
+        Weight of the decoder's root-position term for this model (``decoder.bass_weight``).
     """
 
     def __init__(
@@ -930,6 +936,8 @@ class ChordNetBackend:
         window_frames: int = INFERENCE_WINDOW_FRAMES,
         hop_frames: int = INFERENCE_HOP_FRAMES,
         batch_windows: int = INFERENCE_BATCH_WINDOWS,
+        class_log_prior: np.ndarray | None = None,
+        bass_weight: float = DEFAULT_BASS_WEIGHT,
     ) -> None:
         if not 0 < hop_frames <= window_frames:
             raise ValueError(
@@ -941,6 +949,8 @@ class ChordNetBackend:
         self.window_frames = int(window_frames)
         self.hop_frames = int(hop_frames)
         self.batch_windows = int(batch_windows)
+        self.class_log_prior = class_log_prior
+        self.bass_weight = float(bass_weight)
         self._fn: Any = None
 
     def _function(self) -> Any:
@@ -1087,12 +1097,27 @@ def load_chordnet_backend(path: str | Path) -> ChordNetBackend:
     except Exception as exc:  # h5py and Keras raise many types for damaged files
         raise ModelError(f"cannot load model '{path}': {weights.name}: {exc}") from exc
     inference = data.get("inference", {})
+    decoder = data.get("decoder") or {}
+    prior = None
+    try:
+        if "quality_share" in decoder or "prior_strength" in decoder:
+            prior = quality_log_prior(
+                np.asarray(decoder["quality_share"], dtype=np.float64),
+                float(decoder["prior_strength"]),
+            )
+        bass_weight = float(decoder.get("bass_weight", DEFAULT_BASS_WEIGHT))
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise ModelError(
+            f"cannot load model '{path}': bad 'decoder' section in {CONFIG_FILE} ({exc})"
+        ) from exc
     backend = ChordNetBackend(
         model,
         cqt_config=cqt_config,
         name=path.name,
         window_frames=int(inference.get("window_frames", INFERENCE_WINDOW_FRAMES)),
         hop_frames=int(inference.get("hop_frames", INFERENCE_HOP_FRAMES)),
+        class_log_prior=prior,
+        bass_weight=bass_weight,
     )
     backend.warm_up()
     return backend

@@ -48,7 +48,7 @@ from models.cqt import DEFAULT_CQT, CQTConfig, CQTParameterError, cqt
 from theory.harte import ChordLabelError, parse_chord
 from theory.keys import parse_key
 from theory.targets import N_TARGET, chord_target
-from theory.vocabulary import chord_class
+from theory.vocabulary import N_CLASS, N_QUALITIES, chord_class
 
 __all__ = [
     "AUDIO_SUFFIXES",
@@ -62,6 +62,8 @@ __all__ = [
     "audio_sha256",
     "cached_features",
     "example_starts",
+    "example_weights",
+    "quality_shares",
     "find_songs",
     "frame_targets",
     "load_song",
@@ -733,6 +735,114 @@ def example_starts(song: Song, *, length_frames: int) -> np.ndarray:
     if len(tail) and (not len(head) or head[-1] < limit):
         head = np.append(head, limit if song.n_frames >= length_frames else tail[0])
     return head.astype(np.int64)
+
+
+def _quality_group(chord: np.ndarray) -> np.ndarray:
+    """Quality index 0..43 of each vocabulary class, 44 for ``N``, -1 where masked."""
+    return np.where(chord < 0, -1, np.where(chord == N_CLASS, N_QUALITIES, chord % N_QUALITIES))
+
+
+def example_weights(
+    songs: Sequence[Song],
+    examples: Sequence[tuple[int, int]],
+    *,
+    length_frames: int,
+    power: float,
+) -> np.ndarray:
+    """Return sampling weights that favour examples holding rare chord qualities.
+
+    Each labelled frame of the songs belongs to one of 45 groups: the 44 qualities (any
+    root, since pitch-shift augmentation moves roots anyway) and ``N``. A frame of group
+    ``g`` weighs ``(n_max / n_g) ** power``, where ``n_g`` counts the group's frames over
+    all `songs` and ``n_max`` is the largest count, so the commonest group weighs 1. An
+    example weighs the mean of its labelled frames (1 if it has none). ``power`` 0 gives
+    every example the same weight; 1 would sample every group equally often if examples
+    held one group each.
+
+    Parameters
+    ----------
+    songs : sequence of Song
+        The training songs.
+    examples : sequence of (song_index, start_frame)
+        The examples (see :func:`example_starts`).
+    length_frames : int
+        Frames per example.
+    power : float
+        Balancing exponent, >= 0.
+
+    Returns
+    -------
+    ndarray, shape (n_examples,), float64
+        Weights that sum to 1.
+    """
+    if power < 0:
+        raise ValueError(f"power must be >= 0, got {power}")
+    groups = [_quality_group(song.targets.chord) for song in songs]
+    counts = np.zeros(N_QUALITIES + 1, dtype=np.float64)
+    for g in groups:
+        counts += np.bincount(g[g >= 0], minlength=N_QUALITIES + 1)
+    present = counts > 0
+    group_weight = np.zeros_like(counts)
+    if present.any():
+        group_weight[present] = (counts.max() / counts[present]) ** power
+    sums: list[tuple[np.ndarray, np.ndarray]] = []
+    for g in groups:
+        w = np.where(g >= 0, group_weight[np.maximum(g, 0)], 0.0)
+        sums.append(
+            (np.concatenate([[0.0], np.cumsum(w)]), np.concatenate([[0], np.cumsum(g >= 0)]))
+        )
+    weights = np.ones(len(examples), dtype=np.float64)
+    for i, (song_index, start) in enumerate(examples):
+        total, count = sums[song_index]
+        stop = min(start + length_frames, len(total) - 1)
+        n = count[stop] - count[start]
+        if n > 0:
+            weights[i] = (total[stop] - total[start]) / n
+    return weights / weights.sum() if len(weights) else weights
+
+
+def quality_shares(
+    songs: Sequence[Song],
+    examples: Sequence[tuple[int, int]],
+    *,
+    length_frames: int,
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """Return the share of each chord quality among the labelled frames training sees.
+
+    Parameters
+    ----------
+    songs : sequence of Song
+        The training songs.
+    examples : sequence of (song_index, start_frame)
+        The examples.
+    length_frames : int
+        Frames per example.
+    weights : ndarray, shape (n_examples,), optional
+        How often each example is drawn (:func:`example_weights`); None draws all equally.
+
+    Returns
+    -------
+    ndarray, shape (45,), float64
+        Shares of the 44 qualities (index as :data:`theory.QUALITIES`) and ``N``; they sum to
+        1 (all zero without labelled frames).
+    """
+    n_groups = N_QUALITIES + 1
+    w = np.ones(len(examples)) if weights is None else np.asarray(weights, dtype=np.float64)
+    by_song: dict[int, list[tuple[int, float]]] = {}
+    for (song_index, start), weight in zip(examples, w, strict=True):
+        by_song.setdefault(song_index, []).append((start, weight))
+    totals = np.zeros(n_groups, dtype=np.float64)
+    for song_index, items in by_song.items():
+        g = _quality_group(songs[song_index].targets.chord)
+        onehot = np.zeros((len(g) + 1, n_groups), dtype=np.float64)
+        onehot[1:][g >= 0, g[g >= 0]] = 1.0
+        cum = np.cumsum(onehot, axis=0)
+        starts = np.array([start for start, _ in items])
+        stops = np.minimum(starts + length_frames, len(g))
+        counts = cum[stops] - cum[np.minimum(starts, len(g))]
+        totals += np.array([weight for _, weight in items]) @ counts
+    return totals / totals.sum() if totals.sum() > 0 else totals
 
 
 def slice_example(

@@ -219,6 +219,10 @@ class TemplateBackend:
     config: TemplateConfig = field(default_factory=TemplateConfig)
     cqt_config: CQTConfig = DEFAULT_CQT
     name: str = "template"
+    #: No decoder prior: the quality prior is already in the chord posteriors.
+    class_log_prior: np.ndarray | None = None
+    #: No root-position term (decoding as tuned for the baseline).
+    bass_weight: float = 0.0
 
     def predict(self, features: np.ndarray) -> ModelOutput:
         """Return per-frame posteriors for the CQT features of one song.

@@ -48,6 +48,7 @@ from models.dataset import (
     FrameTargets,
     Song,
     example_starts,
+    example_weights,
     find_songs,
     load_songs,
     replace_atomically,
@@ -114,6 +115,16 @@ class TrainConfig:
         AdamW decoupled weight decay.
     clip_norm : float
         Global gradient-norm clipping.
+    balance : float
+        Quality-balanced example sampling: 0 draws every example (chord onset) equally often,
+        in a fresh permutation each epoch; above 0 each epoch draws its examples with
+        replacement, with probabilities from :func:`models.dataset.example_weights` (frames of a
+        chord quality weigh ``(n_commonest / n_quality) ** balance``), so rare qualities are
+        seen more often.
+    init : str or None
+        Weights directory (or bundled model name, e.g. ``chordnet-v1``) whose weights start
+        the run instead of a random initialisation (fine-tuning). Its network and CQT settings
+        must match the run's; the optimizer starts fresh.
     validation_fraction : float
         Share of songs held out for validation (split by song, see
         :func:`models.dataset.split_songs`).
@@ -133,6 +144,8 @@ class TrainConfig:
     min_learning_rate_fraction: float = 0.05
     weight_decay: float = 1e-4
     clip_norm: float = 1.0
+    balance: float = 0.0
+    init: str | None = None
     validation_fraction: float = 0.1
     patience: int = 10
     seed: int = 0
@@ -147,6 +160,8 @@ class TrainConfig:
             raise ValueError(f"schedule must be 'constant' or 'cosine', got {self.schedule!r}")
         if self.warmup_steps < 0 or not 0.0 <= self.min_learning_rate_fraction <= 1.0:
             raise ValueError("warmup_steps must be >= 0 and min_learning_rate_fraction in [0, 1]")
+        if self.balance < 0:
+            raise ValueError(f"balance must be >= 0, got {self.balance}")
 
 
 #: Default optimisation settings (the CLI takes its defaults from here).
@@ -404,6 +419,31 @@ def _load_checkpoint(path: Path) -> tuple[list[np.ndarray], list[np.ndarray], di
     return model, optimizer, state
 
 
+def _start_from(model: Any, init: str, config: RunConfig) -> None:
+    """Copy the weights of the model `init` (a name or weights directory) into `model`."""
+    from models.backend import load_backend
+
+    try:
+        source = load_backend(init)
+    except ModelError as exc:
+        raise TrainError(f"cannot start from {init!r}: {exc}") from exc
+    weights = getattr(source, "model", None)
+    if weights is None:
+        raise TrainError(f"cannot start from {init!r}: it has no network weights")
+    if source.cqt_config.to_dict() != config.cqt.to_dict():
+        raise TrainError(
+            f"cannot start from {init!r}: its CQT settings differ from the run's "
+            "(hint: use its config.json as --config)"
+        )
+    try:
+        model.set_weights(weights.get_weights())
+    except ValueError as exc:
+        raise TrainError(
+            f"cannot start from {init!r}: its network differs from the run's ({exc}) "
+            "(hint: use its config.json as --config)"
+        ) from exc
+
+
 # ---------------------------------------------------------------------------------------
 # The loop.
 
@@ -640,6 +680,11 @@ def train(
         for start in example_starts(song, length_frames=tc.example_frames)
     ]
     steps = tc.steps_per_epoch or max(1, math.ceil(len(examples) / tc.batch_size))
+    draw = (
+        example_weights(train_songs, examples, length_frames=tc.example_frames, power=tc.balance)
+        if tc.balance > 0
+        else None
+    )
 
     import keras
 
@@ -658,6 +703,8 @@ def train(
         global_clipnorm=tc.clip_norm,
     )
     optimizer.build(model.trainable_variables)
+    if tc.init is not None and state is None:
+        _start_from(model, tc.init, config)
     history: list[dict[str, float]] = []
     best = {"epoch": 0, "score": math.inf, "metrics": {}}
     bad_epochs = 0
@@ -697,9 +744,12 @@ def train(
     epoch = start_epoch - 1
     for epoch in range(start_epoch, tc.epochs + 1 if not stopped else start_epoch):
         rng = np.random.default_rng([tc.seed, epoch])
-        order = rng.permutation(len(examples))
-        while len(order) < steps * tc.batch_size:
-            order = np.concatenate([order, rng.permutation(len(examples))])
+        if draw is not None:
+            order = rng.choice(len(examples), size=steps * tc.batch_size, p=draw)
+        else:
+            order = rng.permutation(len(examples))
+            while len(order) < steps * tc.batch_size:
+                order = np.concatenate([order, rng.permutation(len(examples))])
         meter = _Meter()
         t0 = time.perf_counter()
         for step in range(steps):

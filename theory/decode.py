@@ -8,10 +8,15 @@ full in ``docs/decoding.md``, is:
       log b[t, c] = log(p_chord[t, c] + eps)
                     + vector_weight * score_vectors(smooth_chroma)[t, c]
                     + key_weight * log P(c | key posterior at t)
+                    + bass_weight * log(p_bass[t, root(c)] + 1e-3)
+                    + class_log_prior[c]
 
   where :func:`theory.targets.score_vectors` measures how well the smoothed 25-dim chord-tone +
   bass vector matches the template of ``c`` and :func:`key_chord_log_prior` gives, for every key,
-  a distribution over classes that favours chords whose tones lie in the key's scale;
+  a distribution over classes that favours chords whose tones lie in the key's scale; the
+  root-position term favours, among chords with the same tones, the one whose root is the bass
+  (``N``: the no-bass probability); the optional class log-prior is a model's quality prior
+  (:func:`quality_log_prior`);
 * **transition** into frame ``t``: stay in the same class with probability ``1 - q[t]``, or move
   to any other class with probability ``q[t] / (K - 1)``, where
   ``q[t] = clip(change_scale * p_change[t], min_change, max_change)`` comes from the model's
@@ -34,9 +39,10 @@ import numpy as np
 
 from theory.keys import KEY_NONE, N_KEYS
 from theory.targets import BASS_NONE, N_TARGET, class_templates, score_vectors
-from theory.vocabulary import N_CLASS, N_CLASSES, class_label
+from theory.vocabulary import N_CLASS, N_CLASSES, N_QUALITIES, class_label
 
 __all__ = [
+    "DEFAULT_BASS_WEIGHT",
     "DEFAULT_CHANGE_SCALE",
     "DEFAULT_KEY_WEIGHT",
     "DEFAULT_MAX_CHANGE",
@@ -51,6 +57,7 @@ __all__ = [
     "emission_log_probs",
     "key_chord_log_prior",
     "path_log_score",
+    "quality_log_prior",
     "segment_bass",
     "viterbi_stay_switch",
 ]
@@ -59,6 +66,8 @@ __all__ = [
 DEFAULT_VECTOR_WEIGHT: float = 0.5
 #: Weight of the key prior in the emission.
 DEFAULT_KEY_WEIGHT: float = 0.5
+#: Weight of the root-position term (the bass head's probability of each class's root).
+DEFAULT_BASS_WEIGHT: float = 0.0
 #: Factor applied to the change head before clipping.
 DEFAULT_CHANGE_SCALE: float = 1.0
 #: Smallest change probability per frame (so that a change is always possible).
@@ -74,6 +83,9 @@ SLASH_BASS_INTERVALS: frozenset[int] = frozenset({2, 5, 10, 11})
 OUTSIDE_TONE_PENALTY: float = 1.0
 
 _EPS = 1e-6
+_BASS_FLOOR = 1e-3
+#: Bass-head index of every class's root (``N``: 12, no bass).
+_CLASS_BASS = np.minimum(np.arange(N_CLASSES) // N_QUALITIES, BASS_NONE)
 _BLOCK_FRAMES = 2048
 _MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 _MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor with the raised (harmonic) seventh
@@ -301,6 +313,41 @@ def key_chord_log_prior(*, penalty: float = OUTSIDE_TONE_PENALTY) -> np.ndarray:
     return _key_chord_log_prior(float(penalty))
 
 
+def quality_log_prior(quality_share: np.ndarray, strength: float) -> np.ndarray:
+    """Return a class log-prior that undoes a model's learned preference for common qualities.
+
+    A network trained on frames where quality ``q`` has share ``s_q`` learns posteriors that
+    carry that prior; dividing them by ``s_q ** strength`` (logit adjustment) gives rare
+    qualities a fair chance. Class ``c`` gets ``-strength * log(s_q(c))`` (all 12 roots of a
+    quality share it, ``N`` has its own share), normalised to a distribution over the classes.
+
+    Parameters
+    ----------
+    quality_share : ndarray, shape (45,)
+        Share of training frames of each quality (index as :data:`theory.QUALITIES`, then
+        ``N``); positive.
+    strength : float
+        0 gives a uniform prior (no change to decoding), 1 the full adjustment.
+
+    Returns
+    -------
+    ndarray, shape (529,), float64
+        ``log`` prior of every class, for :func:`decode`'s ``class_log_prior``.
+
+    Raises
+    ------
+    ValueError
+        If `quality_share` has the wrong shape or a share is not positive.
+    """
+    share = np.asarray(quality_share, dtype=np.float64)
+    if share.shape != (N_QUALITIES + 1,) or not np.all(share > 0):
+        raise ValueError(f"quality_share needs {N_QUALITIES + 1} positive values")
+    classes = np.arange(N_CLASSES)
+    quality = np.where(classes == N_CLASS, N_QUALITIES, classes % N_QUALITIES)
+    prior = -float(strength) * np.log(share[quality])
+    return prior - np.log(np.exp(prior - prior.max()).sum()) - prior.max()
+
+
 def emission_log_probs(
     chord: np.ndarray,
     *,
@@ -309,6 +356,8 @@ def emission_log_probs(
     vector_weight: float = DEFAULT_VECTOR_WEIGHT,
     key_weight: float = DEFAULT_KEY_WEIGHT,
     class_log_prior: np.ndarray | None = None,
+    bass: np.ndarray | None = None,
+    bass_weight: float = DEFAULT_BASS_WEIGHT,
 ) -> np.ndarray:
     """Return the emission log-probabilities of the decoder (see the module docstring).
 
@@ -329,6 +378,12 @@ def emission_log_probs(
         Weight of the key prior.
     class_log_prior : ndarray, shape (529,), optional
         A fixed log-prior added to every frame.
+    bass : ndarray, shape (n_frames, 13), optional
+        Bass posteriors (12 = no bass) for the root-position term.
+    bass_weight : float
+        Weight of the root-position term ``log(p_bass[t, root(c)] + 1e-3)`` (``N`` takes the
+        no-bass probability): among chords with the same tones it favours the one whose root
+        is the bass. Left out if 0 or `bass` is None.
 
     Returns
     -------
@@ -353,6 +408,11 @@ def emission_log_probs(
         if key_prob.shape not in {(1, N_KEYS), (n_frames, N_KEYS)}:
             raise ValueError(f"key must have shape ({n_frames}, {N_KEYS}) or ({N_KEYS},)")
     prior_prob = np.exp(key_chord_log_prior()) if key_prob is not None else None
+    bass_prob = None
+    if bass is not None and bass_weight != 0.0:
+        bass_prob = np.asarray(bass, dtype=np.float32)
+        if bass_prob.shape != (n_frames, 13):
+            raise ValueError(f"bass must have shape ({n_frames}, 13), got {bass_prob.shape}")
     out = np.empty((n_frames, N_CLASSES), dtype=np.float32)
     for start in range(0, n_frames, _BLOCK_FRAMES):
         block = slice(start, min(start + _BLOCK_FRAMES, n_frames))
@@ -365,6 +425,9 @@ def emission_log_probs(
             view += np.float32(key_weight) * np.log(k @ prior_prob + np.float32(1e-12))
         if class_log_prior is not None:
             view += np.asarray(class_log_prior, dtype=np.float32)
+        if bass_prob is not None:
+            log_bass = np.log(bass_prob[block] + np.float32(_BASS_FLOOR))
+            view += np.float32(bass_weight) * log_bass[:, _CLASS_BASS]
     return out
 
 
@@ -420,6 +483,7 @@ def decode(
     max_change: float = DEFAULT_MAX_CHANGE,
     slash_min_prob: float = DEFAULT_SLASH_MIN_PROB,
     class_log_prior: np.ndarray | None = None,
+    bass_weight: float = DEFAULT_BASS_WEIGHT,
 ) -> Decoding:
     """Decode per-frame posteriors of a song into chord segments.
 
@@ -443,6 +507,9 @@ def decode(
         Smallest mean bass probability for a slash chord (see :func:`segment_bass`).
     class_log_prior : ndarray, shape (529,), optional
         A fixed class log-prior added to every frame's emission.
+    bass_weight : float
+        Weight of the root-position term of the emission (needs `bass`; see
+        :func:`emission_log_probs`).
 
     Returns
     -------
@@ -466,6 +533,10 @@ def decode(
         if q.shape != (n_frames,):
             raise ValueError(f"change must have shape ({n_frames},), got {q.shape}")
     q = np.clip(change_scale * q, min_change, max_change)
+    if bass is not None:
+        bass = np.asarray(bass)
+        if bass.shape != (n_frames, 13):
+            raise ValueError(f"bass must have shape ({n_frames}, 13), got {bass.shape}")
     log_stay = np.log1p(-q)
     log_switch = np.log(q / (N_CLASSES - 1))
     emission = emission_log_probs(
@@ -475,13 +546,11 @@ def decode(
         vector_weight=vector_weight,
         key_weight=key_weight,
         class_log_prior=class_log_prior,
+        bass=bass,
+        bass_weight=bass_weight,
     )
     path = viterbi_stay_switch(emission, log_stay=log_stay, log_switch=log_switch)
     del emission
-    if bass is not None:
-        bass = np.asarray(bass)
-        if bass.shape != (n_frames, 13):
-            raise ValueError(f"bass must have shape ({n_frames}, 13), got {bass.shape}")
     bounds = np.flatnonzero(np.diff(path)) + 1
     starts = np.concatenate([[0], bounds])
     ends = np.concatenate([bounds, [n_frames]])

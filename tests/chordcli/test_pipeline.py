@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import soundfile
@@ -13,6 +15,7 @@ from chordcli.segments import Transcription
 from models.backend import load_backend
 from tests.synth_audio import chord_progression
 from theory.keys import parse_key
+from theory.vocabulary import chord_class
 
 LABELS = ["C:maj", "A:min", "F:maj", "G:maj"] * 2
 
@@ -80,6 +83,18 @@ def test_keep_gives_features_and_posteriors(song, backend):
     result = analyse_file(song, backend=backend, keep=True)
     assert result.features.shape[1:] == (252, 2)
     assert result.output.chord.shape == (result.features.shape[0], 529)
+
+
+def test_the_models_decoder_prior_is_applied(song, backend):
+    prior = np.full(529, -50.0)
+    prior[chord_class("A:min")] = 0.0
+    biased = dataclasses.replace(backend, class_log_prior=prior)
+    labels = {
+        seg.label.split("/")[0] for seg in analyse_file(song, backend=biased).transcription.segments
+    }
+    assert labels == {"A:min"}
+    plain = {seg.label for seg in analyse_file(song, backend=backend).transcription.segments}
+    assert len(plain) > 1
 
 
 def test_corrupt_file_raises_audio_error(tmp_path, backend):

@@ -12,6 +12,7 @@ keras = pytest.importorskip("keras")
 from models import chordnet as cn  # noqa: E402
 from models.backend import ModelError, load_backend  # noqa: E402
 from models.cqt import DEFAULT_CQT  # noqa: E402
+from theory.decode import quality_log_prior  # noqa: E402
 from theory.vocabulary import N_CLASSES  # noqa: E402
 
 TINY = cn.ChordNetConfig(
@@ -164,6 +165,22 @@ def test_load_rejects_damaged_or_foreign_weights(tiny_model, tmp_path):
         cn.load_chordnet_backend(tmp_path / "w")
     with pytest.raises(ModelError, match="config.json"):
         cn.load_chordnet_backend(tmp_path)
+
+
+def test_decoder_section_gives_the_backend_its_quality_prior(tiny_model, tmp_path):
+    share = [0.5] + [0.5 / 44] * 44
+    decoder = {"quality_share": share, "prior_strength": 0.5}
+    cn.save_chordnet(tiny_model, tmp_path / "w", cqt_config=DEFAULT_CQT, extra={"decoder": decoder})
+    backend = cn.load_chordnet_backend(tmp_path / "w")
+    np.testing.assert_allclose(backend.class_log_prior, quality_log_prior(np.array(share), 0.5))
+    cn.save_chordnet(tiny_model, tmp_path / "plain", cqt_config=DEFAULT_CQT)
+    assert cn.load_chordnet_backend(tmp_path / "plain").class_log_prior is None
+    decoder["quality_share"] = share[:10]
+    cn.save_chordnet(
+        tiny_model, tmp_path / "bad", cqt_config=DEFAULT_CQT, extra={"decoder": decoder}
+    )
+    with pytest.raises(ModelError, match="decoder"):
+        cn.load_chordnet_backend(tmp_path / "bad")
 
 
 @pytest.mark.slow

@@ -25,10 +25,12 @@ from models.cqt import DEFAULT_CQT, CQTConfig
 from models.dataset import (
     DatasetError,
     example_starts,
+    example_weights,
     find_songs,
     frame_targets,
     load_song,
     load_songs,
+    quality_shares,
     slice_example,
     split_songs,
 )
@@ -218,6 +220,51 @@ def test_examples_start_at_onsets_and_pad_the_tail():
     assert (targets.chord[10:] == -1).all() and (targets.chord[:10] >= 0).all()
     short = _fake_song("t", n_frames=20, onsets=(0, 5))
     assert example_starts(short, length_frames=32).tolist() == [0]
+
+
+def _labelled_song(name, labels, frames_each=10):
+    segments = [
+        (i * frames_each / FPS, (i + 1) * frames_each / FPS, lab) for i, lab in enumerate(labels)
+    ]
+    n = frames_each * len(labels)
+    t = frame_targets(segments, n_frames=n, frames_per_second=FPS)
+    feats = np.zeros((n, 1, 2), dtype=np.float16)
+    return dataset.Song(name=name, features=feats, targets=t, onsets=np.arange(0, n, frames_each))
+
+
+def test_example_weights_favour_rare_qualities_by_the_power():
+    common = _labelled_song("a", ["C:maj", "F:maj", "G:maj", "D:maj"] * 2)  # 80 maj frames
+    rare = _labelled_song("b", ["C:maj", "E:sus2"])  # 10 maj + 10 sus2 frames
+    songs = [common, rare]
+    examples = [(0, 0), (0, 40), (1, 0), (1, 10)]
+    flat = example_weights(songs, examples, length_frames=20, power=0.0)
+    np.testing.assert_allclose(flat, 0.25)
+    # maj: 90 frames (weight 1), sus2: 10 frames (weight (90 / 10) ** 1 = 9)
+    w = example_weights(songs, examples, length_frames=20, power=1.0)
+    raw = np.array([1.0, 1.0, (1 + 9) / 2, 9.0])  # (1, 10) holds 10 sus2 frames + 10 past the end
+    np.testing.assert_allclose(w, raw / raw.sum())
+    half = example_weights(songs, examples, length_frames=20, power=0.5)
+    assert half[3] / half[0] == pytest.approx(3.0)
+    # roots do not matter, masked frames do not count, an all-masked example weighs 1
+    masked = _labelled_song("c", ["X", "X"])
+    w = example_weights([*songs, masked], [*examples, (2, 0)], length_frames=20, power=1.0)
+    assert w[4] / w[0] == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="power"):
+        example_weights(songs, examples, length_frames=20, power=-1.0)
+
+
+def test_quality_shares_count_the_frames_training_draws():
+    common = _labelled_song("a", ["C:maj", "F:maj", "G:maj", "D:maj"] * 2)
+    rare = _labelled_song("b", ["C:maj", "E:sus2", "N"])
+    songs = [common, rare]
+    examples = [(0, 0), (1, 0), (1, 10)]
+    share = quality_shares(songs, examples, length_frames=20)
+    # (0, 0): 20 maj; (1, 0): 10 maj + 10 sus2; (1, 10): 10 sus2 + 10 N
+    expected = np.zeros(45)
+    expected[[0, 4, 44]] = [30, 20, 10]
+    np.testing.assert_allclose(share, expected / 60)
+    weighted = quality_shares(songs, examples, length_frames=20, weights=np.array([1, 0, 0]))
+    assert weighted[0] == 1.0 and weighted.sum() == 1.0
 
 
 # -- augmentation --------------------------------------------------------------------------

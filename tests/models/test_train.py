@@ -1,5 +1,6 @@
 """Training: a tiny model overfits a tiny set, resume continues exactly, bad data is skipped."""
 
+import dataclasses
 import json
 import shutil
 
@@ -119,6 +120,41 @@ def test_resume_continues_from_the_checkpoint(synth, tmp_path):
     (killed / CHECKPOINT_FILE).write_bytes(b"damaged")
     with pytest.raises(TrainError, match="damaged"):
         train(synth, out_dir=killed, cache_dir=tmp_path / "c", resume=True)
+
+
+@pytest.mark.slow
+def test_init_starts_from_a_trained_model_and_balance_draws_rare_examples(synth, tmp_path):
+    base = tmp_path / "base"
+    train(synth, out_dir=base, config=_config(1), cache_dir=tmp_path / "c")
+    # learning rate 0: the tuned run keeps exactly the weights it started from
+    config = _config(1, learning_rate=0.0, weight_decay=0.0, balance=1.0, init=str(base))
+    events = []
+    train(
+        synth,
+        out_dir=tmp_path / "tuned",
+        config=config,
+        cache_dir=tmp_path / "c",
+        on_event=events.append,
+    )
+    a, b = load_backend(base), load_backend(tmp_path / "tuned")
+    for x, y in zip(a.model.get_weights(), b.model.get_weights(), strict=True):
+        np.testing.assert_array_equal(x, y)
+    stored = json.loads((tmp_path / "tuned" / "config.json").read_text())
+    assert stored["train"]["init"] == str(base) and stored["train"]["balance"] == 1.0
+    assert any(e.kind == "epoch" for e in events)
+
+    other = RunConfig(
+        train=TrainConfig(epochs=1, batch_size=4, example_frames=48, init=str(base)),
+        chordnet=dataclasses.replace(TINY, dense_units=24),
+        augment=NO_AUGMENT,
+    )
+    with pytest.raises(TrainError, match="network differs"):
+        train(synth, out_dir=tmp_path / "other", config=other, cache_dir=tmp_path / "c")
+    missing = _config(1, init=str(tmp_path / "nowhere"))
+    with pytest.raises(TrainError, match="cannot start from"):
+        train(synth, out_dir=tmp_path / "missing", config=missing, cache_dir=tmp_path / "c")
+    with pytest.raises(ValueError, match="balance"):
+        TrainConfig(balance=-0.5)
 
 
 def test_cosine_schedule_warms_up_then_decays_to_the_floor():

@@ -11,6 +11,7 @@ from theory.decode import (
     emission_log_probs,
     key_chord_log_prior,
     path_log_score,
+    quality_log_prior,
     segment_bass,
     viterbi_stay_switch,
 )
@@ -145,6 +146,51 @@ def test_key_chord_prior_table():
     assert table[a_minor, chord_class("E:7")] == table[a_minor, chord_class("A:min")]
     assert table[c_major, N_CLASS] == table[c_major, chord_class("C:maj")]
     assert np.all(table[KEY_NONE] == table[KEY_NONE, 0])
+
+
+def test_quality_prior_divides_out_the_training_share():
+    share = np.full(45, 0.01)
+    share[0] = 0.56  # maj
+    uniform = quality_log_prior(share, 0.0)
+    np.testing.assert_allclose(uniform, -np.log(N_CLASSES))
+    prior = quality_log_prior(share, 1.0)
+    np.testing.assert_allclose(np.exp(prior).sum(), 1.0)
+    gap = prior[chord_class("C:sus2")] - prior[chord_class("C:maj")]
+    assert gap == pytest.approx(np.log(56.0))
+    assert prior[chord_class("D:maj")] == prior[chord_class("C:maj")]  # roots share it
+    assert quality_log_prior(share, 0.5)[N_CLASS] == pytest.approx(
+        quality_log_prior(share, 0.5)[chord_class("E:sus2")]
+    )
+    # A frame the network calls maj 0.5 / sus2 0.3 decodes as sus2 once maj's share is out.
+    probs = np.full((4, N_CLASSES), 0.2 / (N_CLASSES - 2), dtype=np.float32)
+    probs[:, chord_class("C:maj")] = 0.5
+    probs[:, chord_class("C:sus2")] = 0.3
+    assert decode(probs).segments[0].label == "C:maj"
+    assert decode(probs, class_log_prior=prior).segments[0].label == "C:sus2"
+    for bad in (np.ones(44), np.zeros(45)):
+        with pytest.raises(ValueError, match="quality_share"):
+            quality_log_prior(bad, 1.0)
+
+
+def test_root_position_term_reads_the_root_from_the_bass():
+    # C:maj6 and A:min7 have the same tones; the chord head cannot choose, the bass can.
+    probs = np.full((6, N_CLASSES), 1e-4, dtype=np.float32)
+    probs[:, chord_class("C:maj6")] = 0.4
+    probs[:, chord_class("A:min7")] = 0.41
+    bass_c = np.full((6, 13), 0.01, dtype=np.float32)
+    bass_c[:, 0] = 0.88
+    assert decode(probs, bass=bass_c).segments[0].label == "A:min7/b3"
+    assert decode(probs, bass=bass_c, bass_weight=1.0).segments[0].label == "C:maj6"
+    bass_a = np.roll(bass_c, 9, axis=1)
+    bass_a[:, 12], bass_a[:, 9] = 0.01, 0.88
+    assert decode(probs, bass=bass_a, bass_weight=1.0).segments[0].label == "A:min7"
+    emission = emission_log_probs(probs, bass=bass_c, bass_weight=2.0)
+    plain = emission_log_probs(probs)
+    np.testing.assert_allclose(
+        emission[:, N_CLASS] - plain[:, N_CLASS], 2 * np.log(0.011), rtol=1e-4
+    )
+    with pytest.raises(ValueError, match="bass"):
+        emission_log_probs(probs, bass=bass_c[:, :12], bass_weight=1.0)
 
 
 def test_vector_score_breaks_a_tie():
