@@ -1,4 +1,4 @@
-"""Data augmentation in the CQT domain: pitch shift with matching labels, time and frequency masks.
+"""Data augmentation in the CQT domain: pitch shift with labels, random EQ, time/frequency masks.
 
 A pitch shift by ``k`` semitones moves the features by ``bins_per_semitone * k`` bins
 (3 at 36 bins per octave) towards higher bins for positive ``k``; the bins that come free
@@ -6,6 +6,11 @@ are filled with ``fill`` (0, the value of silence after log compression), never 
 around. Chord-tone vectors, bass, key and chord classes are transposed by the same ``k``
 with :mod:`theory.transpose`; change flags stay. :data:`PITCH_SHIFTS` (-5..6) reaches every one
 of the 12 transpositions.
+
+A random EQ (:func:`random_eq`) scales the magnitudes under the log compression
+``log1p(gain * magnitude)`` exactly, ``f -> log1p(g * expm1(f))``, by a smooth gain curve over
+frequency (a tilt plus one bell), so the network meets other timbres and mixes: other balances
+of fundamentals and overtones, brighter and duller instruments.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ __all__ = [
     "augment_example",
     "frequency_mask",
     "pitch_shift_features",
+    "random_eq",
     "time_mask",
     "transpose_targets",
 ]
@@ -53,6 +59,9 @@ class AugmentConfig:
         Widest frequency mask, in bins.
     bins_per_semitone : int
         CQT bins per semitone (``bins_per_octave / 12``).
+    eq_max_db : float
+        Largest gain of the random EQ's tilt and bell, in dB (0 turns it off; see
+        :func:`random_eq`).
     """
 
     pitch_shift: bool = True
@@ -61,6 +70,7 @@ class AugmentConfig:
     frequency_masks: int = 1
     frequency_mask_max_bins: int = 12
     bins_per_semitone: int = 3
+    eq_max_db: float = 0.0
 
     def to_dict(self) -> dict[str, object]:
         """Return the configuration as a JSON-ready dict."""
@@ -188,6 +198,37 @@ def frequency_mask(
     return features
 
 
+def random_eq(features: np.ndarray, *, rng: np.random.Generator, max_db: float) -> np.ndarray:
+    """Apply a random smooth EQ to log-compressed magnitudes (returns a new array).
+
+    The gain in dB over the bins (``x`` from -1 at the lowest bin to 1 at the highest) is a
+    tilt ``a * x`` plus a bell ``b * exp(-((x - c) / w) ** 2 / 2)`` with ``a`` and ``b`` drawn
+    from ``[-max_db, max_db]``, ``c`` from ``[-1, 1]`` and ``w`` from ``[0.1, 0.3]`` (about
+    0.35 to 1 octave over 7 octaves); the same curve applies to every frame and channel.
+    Silence (0) stays silence.
+
+    Parameters
+    ----------
+    features : ndarray, shape (n_frames, n_bins, n_channels)
+        ``log1p(gain * magnitude)`` features.
+    rng : numpy.random.Generator
+        Randomness.
+    max_db : float
+        Largest tilt and bell gain, in dB.
+
+    Returns
+    -------
+    ndarray
+        The equalised features, float32.
+    """
+    x = np.linspace(-1.0, 1.0, features.shape[1])
+    tilt, bell = rng.uniform(-max_db, max_db, size=2)
+    centre, width = rng.uniform(-1.0, 1.0), rng.uniform(0.1, 0.3)
+    db = tilt * x + bell * np.exp(-0.5 * ((x - centre) / width) ** 2)
+    gain = (10.0 ** (db / 20.0)).astype(np.float32)[None, :, None]
+    return np.log1p(gain * np.expm1(features.astype(np.float32)))
+
+
 def augment_example(
     features: np.ndarray,
     targets: FrameTargets,
@@ -195,7 +236,7 @@ def augment_example(
     rng: np.random.Generator,
     config: AugmentConfig = AugmentConfig(),  # noqa: B008 - frozen, immutable default
 ) -> tuple[np.ndarray, FrameTargets, int]:
-    """Apply a random pitch shift and masks to one example.
+    """Apply a random pitch shift, EQ and masks to one example.
 
     Parameters
     ----------
@@ -223,6 +264,8 @@ def augment_example(
         targets = transpose_targets(targets, k)
     else:
         out = features.copy()
+    if config.eq_max_db > 0:
+        out = random_eq(out, rng=rng, max_db=config.eq_max_db)
     if config.time_masks:
         time_mask(out, rng=rng, n_masks=config.time_masks, max_frames=config.time_mask_max_frames)
     if config.frequency_masks:

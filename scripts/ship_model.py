@@ -135,6 +135,27 @@ def model_card(
     )
     metrics = config.get("metrics", {})
     hours = report["duration_s"] / 3600
+    start = (
+        f"Started from the weights of `{train['init']}` (fine-tuning, fresh optimizer). "
+        if train.get("init")
+        else ""
+    )
+    sampling = (
+        f"Examples drawn with quality-balanced sampling (balance {train['balance']:g}, "
+        "`docs/model.md`). "
+        if train.get("balance")
+        else ""
+    )
+    decoder = config.get("decoder")
+    decoding = (
+        "Decoding (`docs/decoding.md`) adds this model's quality prior (strength "
+        f"{decoder['prior_strength']:g}) and root-position term (weight "
+        f"{decoder.get('bass_weight', 0):g}), chosen by `scripts/tune_decoder.py` on the "
+        f"{decoder['selection']['validation_songs']} validation songs (not the dev set); "
+        "`config.json` holds the grid it searched."
+        if decoder
+        else "Decoding uses the defaults of `theory/decode.py` (no quality prior)."
+    )
     heads = ", ".join(f"{k} {v:g}" for k, v in net["loss_weights"].items())
     return f"""# {name}
 
@@ -168,14 +189,17 @@ held-out root of each rare-quality piece and another SoundFont, {TRAIN_SOUNDFONT
 
 ## Training
 
-`chordcli train` on 2 CPU cores: batches of {train["batch_size"]} x {train["example_frames"]}
-frames cut at chord onsets, {train["steps_per_epoch"]} steps per epoch, {train["epochs"]}
-epochs, AdamW (peak learning rate {train["learning_rate"]:g}, {train["schedule"]} schedule,
-{train["warmup_steps"]} warm-up steps, weight decay {train["weight_decay"]:g}), pitch shifts
-over all 12 keys, time and frequency masks. Best epoch {config.get("best_epoch", "?")} by
-validation loss (validation: {config["songs"]["validation"]} train-split songs held out of the
-gradient steps): chord-class accuracy {pct(metrics.get("val_chord_acc"))} %, bass
-{pct(metrics.get("val_bass_acc"))} %, key {pct(metrics.get("val_key_acc"))} % per frame.
+{start}{sampling}`chordcli train` on 2 CPU cores: batches of
+{train["batch_size"]} x {train["example_frames"]} frames cut at chord onsets,
+{train["steps_per_epoch"]} steps per epoch, {train["epochs"]} epochs, AdamW (peak learning
+rate {train["learning_rate"]:g}, {train["schedule"]} schedule, {train["warmup_steps"]} warm-up
+steps, weight decay {train["weight_decay"]:g}), pitch shifts over all 12 keys, time and
+frequency masks. Best epoch {config.get("best_epoch", "?")} by validation loss (validation:
+{config["songs"]["validation"]} train-split songs held out of the gradient steps): chord-class
+accuracy {pct(metrics.get("val_chord_acc"))} %, bass {pct(metrics.get("val_bass_acc"))} %,
+key {pct(metrics.get("val_key_acc"))} % per frame.
+
+{decoding}
 
 ## Evaluation on the dev set
 

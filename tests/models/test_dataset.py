@@ -1,5 +1,6 @@
 """Dataset: data folder scanning, frame targets, feature cache, split, examples, augmentation."""
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from models.augment import (
     augment_example,
     frequency_mask,
     pitch_shift_features,
+    random_eq,
     time_mask,
     transpose_targets,
 )
@@ -325,6 +327,34 @@ def test_masks_stay_within_bounds():
         g = np.ones((40, 252, 2), dtype=np.float32)
         frequency_mask(g, rng=rng, n_masks=2, max_bins=10)
         assert ((g == 0).all(axis=(0, 2))).sum() <= 20
+
+
+def test_random_eq_is_an_exact_smooth_gain_under_the_log_compression():
+    rng = np.random.default_rng(2)
+    magnitude = rng.uniform(0.0, 50.0, size=(30, 252, 2)).astype(np.float32)
+    magnitude[:, 100] = 0.0  # a silent bin
+    features = np.log1p(magnitude)
+    for _ in range(20):
+        out = random_eq(features, rng=rng, max_db=9.0)
+        assert out.dtype == np.float32 and out.shape == features.shape
+        gain = np.expm1(out) / np.where(magnitude > 0, magnitude, 1.0)
+        curve = gain[0, :, 0]
+        # one gain per bin, the same in every frame and channel
+        np.testing.assert_allclose(
+            gain[:, np.arange(252) != 100],
+            np.broadcast_to(curve[np.arange(252) != 100][None, :, None], (30, 251, 2)),
+            rtol=1e-3,
+        )
+        db = 20 * np.log10(curve[np.arange(252) != 100])
+        assert np.abs(db).max() <= 18.0 + 1e-3  # tilt + bell, each at most 9 dB
+        assert np.abs(np.diff(db)).max() < 2.0  # smooth over neighbouring bins
+        assert (out[:, 100] == 0).all()
+    config = AugmentConfig(pitch_shift=False, time_masks=0, frequency_masks=0, eq_max_db=6.0)
+    out, _, _ = augment_example(features, _targets("C:maj", n_frames=30), rng=rng, config=config)
+    assert not np.allclose(out, features)
+    off = dataclasses.replace(config, eq_max_db=0.0)
+    out, _, _ = augment_example(features, _targets("C:maj", n_frames=30), rng=rng, config=off)
+    np.testing.assert_array_equal(out, features)
 
 
 def test_augment_example_transposes_targets_by_the_shift_it_applied():
