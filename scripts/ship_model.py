@@ -135,11 +135,14 @@ def model_card(
     )
     metrics = config.get("metrics", {})
     hours = report["duration_s"] / 3600
-    start = (
-        f"Started from the weights of `{train['init']}` (fine-tuning, fresh optimizer). "
-        if train.get("init")
-        else ""
-    )
+    start = ""
+    if train.get("init") == name:
+        start = (
+            f"A second training stage: started from the weights bundled before as `{name}` "
+            "(the first stage, `docs/model.md`), with a fresh optimizer. "
+        )
+    elif train.get("init"):
+        start = f"Started from the weights of `{train['init']}` (fine-tuning, fresh optimizer). "
     sampling = (
         f"Examples drawn with quality-balanced sampling (balance {train['balance']:g}, "
         "`docs/model.md`). "
@@ -147,15 +150,25 @@ def model_card(
         else ""
     )
     decoder = config.get("decoder")
-    decoding = (
-        "Decoding (`docs/decoding.md`) adds this model's quality prior (strength "
-        f"{decoder['prior_strength']:g}) and root-position term (weight "
-        f"{decoder.get('bass_weight', 0):g}), chosen by `scripts/tune_decoder.py` on the "
-        f"{decoder['selection']['validation_songs']} validation songs (not the dev set); "
-        "`config.json` holds the grid it searched."
-        if decoder
-        else "Decoding uses the defaults of `theory/decode.py` (no quality prior)."
-    )
+    if decoder and (decoder["prior_strength"] or decoder.get("bass_weight")):
+        decoding = (
+            "Decoding (`docs/decoding.md`) adds this model's quality prior (strength "
+            f"{decoder['prior_strength']:g}) and root-position term (weight "
+            f"{decoder.get('bass_weight', 0):g}), chosen by `scripts/tune_decoder.py` on the "
+            f"{decoder['selection']['validation_songs']} validation songs (not the dev set); "
+            "`config.json` holds the grid it searched."
+        )
+    elif decoder:
+        decoding = (
+            "Decoding (`docs/decoding.md`) uses no quality prior and no root-position term: "
+            "`scripts/tune_decoder.py` found none of its grid better on the "
+            f"{decoder['selection']['validation_songs']} validation songs (not the dev set); "
+            "`config.json` holds the grid it searched."
+        )
+    else:
+        decoding = "Decoding uses the defaults of `theory/decode.py` (no quality prior)."
+    eq_db = config.get("augment", {}).get("eq_max_db", 0)
+    eq = f", a random EQ of up to {eq_db:g} dB (tilt and bell)" if eq_db else ""
     heads = ", ".join(f"{k} {v:g}" for k, v in net["loss_weights"].items())
     return f"""# {name}
 
@@ -193,7 +206,7 @@ held-out root of each rare-quality piece and another SoundFont, {TRAIN_SOUNDFONT
 {train["batch_size"]} x {train["example_frames"]} frames cut at chord onsets,
 {train["steps_per_epoch"]} steps per epoch, {train["epochs"]} epochs, AdamW (peak learning
 rate {train["learning_rate"]:g}, {train["schedule"]} schedule, {train["warmup_steps"]} warm-up
-steps, weight decay {train["weight_decay"]:g}), pitch shifts over all 12 keys, time and
+steps, weight decay {train["weight_decay"]:g}), pitch shifts over all 12 keys{eq}, time and
 frequency masks. Best epoch {config.get("best_epoch", "?")} by validation loss (validation:
 {config["songs"]["validation"]} train-split songs held out of the gradient steps): chord-class
 accuracy {pct(metrics.get("val_chord_acc"))} %, bass {pct(metrics.get("val_bass_acc"))} %,
