@@ -32,6 +32,7 @@ def random_batch(rng: np.random.Generator, batch: int, frames: int) -> dict[str,
     return {
         "features": rng.uniform(0, 4, size=(batch, frames, 252, 2)).astype(np.float32),
         "mask": np.ones((batch, frames), dtype=np.float32),
+        "frame_weight": np.ones((batch, frames), dtype=np.float32),
         "vector": (rng.random((batch, frames, 25)) < 0.25).astype(np.float32),
         "vector_mask": np.ones((batch, frames), dtype=np.float32),
         "change": (rng.random((batch, frames)) < 0.05).astype(np.int32),

@@ -63,7 +63,9 @@ __all__ = [
     "cached_features",
     "example_starts",
     "example_weights",
+    "frame_quality_weights",
     "quality_shares",
+    "quality_weights",
     "find_songs",
     "frame_targets",
     "load_song",
@@ -742,6 +744,37 @@ def _quality_group(chord: np.ndarray) -> np.ndarray:
     return np.where(chord < 0, -1, np.where(chord == N_CLASS, N_QUALITIES, chord % N_QUALITIES))
 
 
+def quality_weights(songs: Sequence[Song], *, power: float) -> np.ndarray:
+    """Return the weight of each chord quality: ``(n_max / n_q) ** power``.
+
+    ``n_q`` counts the labelled frames of quality ``q`` (44 qualities, any root, then ``N``)
+    over `songs` and ``n_max`` is the largest count, so the commonest weighs 1; a quality
+    without frames weighs 0.
+
+    Raises
+    ------
+    ValueError
+        If `power` is negative.
+    """
+    if power < 0:
+        raise ValueError(f"power must be >= 0, got {power}")
+    counts = np.zeros(N_QUALITIES + 1, dtype=np.float64)
+    for song in songs:
+        g = _quality_group(song.targets.chord)
+        counts += np.bincount(g[g >= 0], minlength=N_QUALITIES + 1)
+    present = counts > 0
+    weights = np.zeros_like(counts)
+    if present.any():
+        weights[present] = (counts.max() / counts[present]) ** power
+    return weights
+
+
+def frame_quality_weights(chord: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Per-frame weights from vocabulary classes (-1 masked frames weigh 1), float32."""
+    g = _quality_group(np.asarray(chord))
+    return np.where(g >= 0, weights[np.maximum(g, 0)], 1.0).astype(np.float32)
+
+
 def example_weights(
     songs: Sequence[Song],
     examples: Sequence[tuple[int, int]],
@@ -775,16 +808,8 @@ def example_weights(
     ndarray, shape (n_examples,), float64
         Weights that sum to 1.
     """
-    if power < 0:
-        raise ValueError(f"power must be >= 0, got {power}")
     groups = [_quality_group(song.targets.chord) for song in songs]
-    counts = np.zeros(N_QUALITIES + 1, dtype=np.float64)
-    for g in groups:
-        counts += np.bincount(g[g >= 0], minlength=N_QUALITIES + 1)
-    present = counts > 0
-    group_weight = np.zeros_like(counts)
-    if present.any():
-        group_weight[present] = (counts.max() / counts[present]) ** power
+    group_weight = quality_weights(songs, power=power)
     sums: list[tuple[np.ndarray, np.ndarray]] = []
     for g in groups:
         w = np.where(g >= 0, group_weight[np.maximum(g, 0)], 0.0)

@@ -50,7 +50,9 @@ from models.dataset import (
     example_starts,
     example_weights,
     find_songs,
+    frame_quality_weights,
     load_songs,
+    quality_weights,
     replace_atomically,
     slice_example,
     split_songs,
@@ -121,6 +123,12 @@ class TrainConfig:
         replacement, with probabilities from :func:`models.dataset.example_weights` (frames of a
         chord quality weigh ``(n_commonest / n_quality) ** balance``), so rare qualities are
         seen more often.
+    quality_weight : float
+        Class-balanced loss: each labelled frame of quality ``q`` weighs
+        ``(n_commonest / n_q) ** quality_weight`` (:func:`models.dataset.quality_weights`, counted
+        over the training songs) in the chord, chord-tone and bass losses; the losses are
+        weighted means, so their scale stays. 0 weighs every frame the same. Validation is
+        never weighted.
     init : str or None
         Weights directory (or bundled model name, e.g. ``chordnet-v1``) whose weights start
         the run instead of a random initialisation (fine-tuning). Its network and CQT settings
@@ -145,6 +153,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     clip_norm: float = 1.0
     balance: float = 0.0
+    quality_weight: float = 0.0
     init: str | None = None
     validation_fraction: float = 0.1
     patience: int = 10
@@ -160,8 +169,8 @@ class TrainConfig:
             raise ValueError(f"schedule must be 'constant' or 'cosine', got {self.schedule!r}")
         if self.warmup_steps < 0 or not 0.0 <= self.min_learning_rate_fraction <= 1.0:
             raise ValueError("warmup_steps must be >= 0 and min_learning_rate_fraction in [0, 1]")
-        if self.balance < 0:
-            raise ValueError(f"balance must be >= 0, got {self.balance}")
+        if self.balance < 0 or self.quality_weight < 0:
+            raise ValueError("balance and quality_weight must be >= 0")
 
 
 #: Default optimisation settings (the CLI takes its defaults from here).
@@ -350,8 +359,16 @@ def git_commit() -> str | None:
 
 def _stack(
     examples: Sequence[tuple[np.ndarray, np.ndarray, FrameTargets]],
+    group_weights: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
+    chords = [e[2].chord for e in examples]
+    frame_weight = (
+        np.ones((len(chords), len(chords[0])), dtype=np.float32)
+        if group_weights is None
+        else np.stack([frame_quality_weights(c, group_weights) for c in chords])
+    )
     return {
+        "frame_weight": frame_weight,
         "features": np.stack([e[0] for e in examples]),
         "mask": np.stack([e[1] for e in examples]),
         "vector": np.stack([e[2].vector for e in examples]),
@@ -460,18 +477,19 @@ def _make_steps(model: Any, optimizer: Any, cfg: ChordNetConfig) -> tuple[Any, A
     def losses_and_counts(logits: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         fm = b["mask"]
         vm = b["vector_mask"] * fm
+        fw = b["frame_weight"]
         out = {
             "chroma": tversky_loss(
                 logits["chroma"],
                 b["vector"],
-                weights=vm,
+                weights=vm * fw,
                 alpha=cfg.tversky_alpha,
                 beta=cfg.tversky_beta,
             ),
             "smooth_chroma": focal_tversky_loss(
                 logits["smooth_chroma"],
                 b["vector"],
-                weights=vm,
+                weights=vm * fw,
                 alpha=cfg.tversky_alpha,
                 beta=cfg.tversky_beta,
                 gamma=cfg.focal_tversky_gamma,
@@ -481,7 +499,7 @@ def _make_steps(model: Any, optimizer: Any, cfg: ChordNetConfig) -> tuple[Any, A
             out[head] = focal_loss(
                 logits[head],
                 b[head],
-                weights=fm,
+                weights=fm * fw if head in ("bass", "chord") else fm,
                 gamma=cfg.focal_gamma,
                 label_smoothing=cfg.label_smoothing,
             )
@@ -506,6 +524,7 @@ def _make_steps(model: Any, optimizer: Any, cfg: ChordNetConfig) -> tuple[Any, A
     spec = {
         "features": tf.TensorSpec((None, None, cfg.n_bins, cfg.n_channels), tf.float32),
         "mask": tf.TensorSpec((None, None), tf.float32),
+        "frame_weight": tf.TensorSpec((None, None), tf.float32),
         "vector": tf.TensorSpec((None, None, 25), tf.float32),
         "vector_mask": tf.TensorSpec((None, None), tf.float32),
         "change": tf.TensorSpec((None, None), tf.int32),
@@ -685,6 +704,9 @@ def train(
         if tc.balance > 0
         else None
     )
+    group_weights = (
+        quality_weights(train_songs, power=tc.quality_weight) if tc.quality_weight > 0 else None
+    )
 
     import keras
 
@@ -765,7 +787,7 @@ def train(
                         features, targets, rng=rng, config=config.augment
                     )
                 batch.append((features, mask, targets))
-            meter.add(train_step(_stack(batch)))
+            meter.add(train_step(_stack(batch, group_weights)))
             emit(
                 TrainEvent("step", epoch=epoch, step=step + 1, steps=steps, metrics=meter.result())
             )

@@ -29,10 +29,12 @@ from models.dataset import (
     example_starts,
     example_weights,
     find_songs,
+    frame_quality_weights,
     frame_targets,
     load_song,
     load_songs,
     quality_shares,
+    quality_weights,
     slice_example,
     split_songs,
 )
@@ -253,6 +255,20 @@ def test_example_weights_favour_rare_qualities_by_the_power():
     assert w[4] / w[0] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="power"):
         example_weights(songs, examples, length_frames=20, power=-1.0)
+
+
+def test_quality_weights_per_quality_and_per_frame():
+    songs = [
+        _labelled_song("a", ["C:maj", "F:maj", "G:maj", "D:maj"] * 2),
+        _labelled_song("b", ["C:maj", "E:sus2", "X"]),
+    ]
+    w = quality_weights(songs, power=0.5)  # maj 90 frames, sus2 10
+    assert w[0] == 1.0 and w[4] == pytest.approx(3.0) and w[1] == 0.0
+    frames = frame_quality_weights(songs[1].targets.chord, w)
+    assert frames.dtype == np.float32
+    np.testing.assert_allclose(frames, [1.0] * 10 + [3.0] * 10 + [1.0] * 10)
+    with pytest.raises(ValueError, match="power"):
+        quality_weights(songs, power=-0.1)
 
 
 def test_quality_shares_count_the_frames_training_draws():

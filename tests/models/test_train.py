@@ -123,11 +123,13 @@ def test_resume_continues_from_the_checkpoint(synth, tmp_path):
 
 
 @pytest.mark.slow
-def test_init_starts_from_a_trained_model_and_balance_draws_rare_examples(synth, tmp_path):
+def test_init_starts_from_a_trained_model_with_balanced_draws_and_weights(synth, tmp_path):
     base = tmp_path / "base"
     train(synth, out_dir=base, config=_config(1), cache_dir=tmp_path / "c")
     # learning rate 0: the tuned run keeps exactly the weights it started from
-    config = _config(1, learning_rate=0.0, weight_decay=0.0, balance=1.0, init=str(base))
+    config = _config(
+        1, learning_rate=0.0, weight_decay=0.0, balance=1.0, quality_weight=0.5, init=str(base)
+    )
     events = []
     train(
         synth,
@@ -141,6 +143,7 @@ def test_init_starts_from_a_trained_model_and_balance_draws_rare_examples(synth,
         np.testing.assert_array_equal(x, y)
     stored = json.loads((tmp_path / "tuned" / "config.json").read_text())
     assert stored["train"]["init"] == str(base) and stored["train"]["balance"] == 1.0
+    assert stored["train"]["quality_weight"] == 0.5
     assert any(e.kind == "epoch" for e in events)
 
     other = RunConfig(
@@ -155,6 +158,8 @@ def test_init_starts_from_a_trained_model_and_balance_draws_rare_examples(synth,
         train(synth, out_dir=tmp_path / "missing", config=missing, cache_dir=tmp_path / "c")
     with pytest.raises(ValueError, match="balance"):
         TrainConfig(balance=-0.5)
+    with pytest.raises(ValueError, match="quality_weight"):
+        TrainConfig(quality_weight=-1.0)
 
 
 def test_cosine_schedule_warms_up_then_decays_to_the_floor():
