@@ -48,7 +48,7 @@ from models.cqt import DEFAULT_CQT, CQTConfig, CQTParameterError, cqt
 from theory.harte import ChordLabelError, parse_chord
 from theory.keys import parse_key
 from theory.targets import N_TARGET, chord_target
-from theory.vocabulary import N_CLASS, N_QUALITIES, chord_class
+from theory.vocabulary import N_QUALITIES, chord_class, class_quality_indices
 
 __all__ = [
     "AUDIO_SUFFIXES",
@@ -739,11 +739,6 @@ def example_starts(song: Song, *, length_frames: int) -> np.ndarray:
     return head.astype(np.int64)
 
 
-def _quality_group(chord: np.ndarray) -> np.ndarray:
-    """Quality index 0..43 of each vocabulary class, 44 for ``N``, -1 where masked."""
-    return np.where(chord < 0, -1, np.where(chord == N_CLASS, N_QUALITIES, chord % N_QUALITIES))
-
-
 def quality_weights(songs: Sequence[Song], *, power: float) -> np.ndarray:
     """Return the weight of each chord quality: ``(n_max / n_q) ** power``.
 
@@ -756,11 +751,15 @@ def quality_weights(songs: Sequence[Song], *, power: float) -> np.ndarray:
     ValueError
         If `power` is negative.
     """
+    return _group_weights([class_quality_indices(s.targets.chord) for s in songs], power)
+
+
+def _group_weights(groups: Sequence[np.ndarray], power: float) -> np.ndarray:
+    """:func:`quality_weights` from the songs' per-frame quality indices."""
     if power < 0:
         raise ValueError(f"power must be >= 0, got {power}")
     counts = np.zeros(N_QUALITIES + 1, dtype=np.float64)
-    for song in songs:
-        g = _quality_group(song.targets.chord)
+    for g in groups:
         counts += np.bincount(g[g >= 0], minlength=N_QUALITIES + 1)
     present = counts > 0
     weights = np.zeros_like(counts)
@@ -771,7 +770,7 @@ def quality_weights(songs: Sequence[Song], *, power: float) -> np.ndarray:
 
 def frame_quality_weights(chord: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Per-frame weights from vocabulary classes (-1 masked frames weigh 1), float32."""
-    g = _quality_group(np.asarray(chord))
+    g = class_quality_indices(np.asarray(chord))
     return np.where(g >= 0, weights[np.maximum(g, 0)], 1.0).astype(np.float32)
 
 
@@ -808,8 +807,8 @@ def example_weights(
     ndarray, shape (n_examples,), float64
         Weights that sum to 1.
     """
-    groups = [_quality_group(song.targets.chord) for song in songs]
-    group_weight = quality_weights(songs, power=power)
+    groups = [class_quality_indices(song.targets.chord) for song in songs]
+    group_weight = _group_weights(groups, power)
     sums: list[tuple[np.ndarray, np.ndarray]] = []
     for g in groups:
         w = np.where(g >= 0, group_weight[np.maximum(g, 0)], 0.0)
@@ -859,7 +858,7 @@ def quality_shares(
         by_song.setdefault(song_index, []).append((start, weight))
     totals = np.zeros(n_groups, dtype=np.float64)
     for song_index, items in by_song.items():
-        g = _quality_group(songs[song_index].targets.chord)
+        g = class_quality_indices(songs[song_index].targets.chord)
         onehot = np.zeros((len(g) + 1, n_groups), dtype=np.float64)
         onehot[1:][g >= 0, g[g >= 0]] = 1.0
         cum = np.cumsum(onehot, axis=0)

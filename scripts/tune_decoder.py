@@ -47,14 +47,9 @@ from models.dataset import (
 from models.train import load_run_config
 from theory import QUALITIES
 from theory.decode import decode, quality_log_prior
-from theory.vocabulary import N_CLASS, N_QUALITIES
+from theory.vocabulary import N_QUALITIES, class_quality_indices
 
 NAMES = tuple(q.name or "maj" for q in QUALITIES) + ("N",)
-
-
-def frame_quality(classes: np.ndarray) -> np.ndarray:
-    """Quality index (0..43, 44 for N) of vocabulary classes."""
-    return np.where(classes == N_CLASS, N_QUALITIES, classes % N_QUALITIES)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,16 +94,15 @@ def main(argv: list[str] | None = None) -> int:
     backend = load_chordnet_backend(args.run)
     outputs = [(backend.predict(s.features.astype(np.float32)), s.targets.chord) for s in val_songs]
     fps = outputs[0][0].frames_per_second
-    reference = np.zeros(N_QUALITIES + 1)
-    for _, ref in outputs:
-        valid = ref >= 0
-        reference += np.bincount(frame_quality(ref[valid]), minlength=N_QUALITIES + 1)
+    valid = [ref >= 0 for _, ref in outputs]
+    quality = [class_quality_indices(ref[v]) for (_, ref), v in zip(outputs, valid, strict=True)]
+    reference = sum(np.bincount(q, minlength=N_QUALITIES + 1) for q in quality)
     counted = reference / fps >= args.min_seconds
     rows = []
     for strength, bass_weight in grid:
         prior = quality_log_prior(share, strength)
         hits = np.zeros(N_QUALITIES + 1)
-        for out, ref in outputs:
+        for (out, ref), v, q in zip(outputs, valid, quality, strict=True):
             path = decode(
                 out.chord,
                 smooth_chroma=out.smooth_chroma,
@@ -118,9 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                 class_log_prior=prior,
                 bass_weight=bass_weight,
             ).path
-            valid = ref >= 0
-            hit = path[valid] == ref[valid]
-            hits += np.bincount(frame_quality(ref[valid]), weights=hit, minlength=N_QUALITIES + 1)
+            hits += np.bincount(q, weights=path[v] == ref[v], minlength=N_QUALITIES + 1)
         recall = hits / np.maximum(reference, 1)
         accuracy = float(hits.sum() / reference.sum())
         macro = float(recall[counted].mean())

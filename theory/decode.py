@@ -39,7 +39,7 @@ import numpy as np
 
 from theory.keys import KEY_NONE, N_KEYS
 from theory.targets import BASS_NONE, N_TARGET, class_templates, score_vectors
-from theory.vocabulary import N_CLASS, N_CLASSES, N_QUALITIES, class_label
+from theory.vocabulary import N_CLASS, N_CLASSES, N_QUALITIES, class_label, class_quality_indices
 
 __all__ = [
     "DEFAULT_BASS_WEIGHT",
@@ -342,9 +342,7 @@ def quality_log_prior(quality_share: np.ndarray, strength: float) -> np.ndarray:
     share = np.asarray(quality_share, dtype=np.float64)
     if share.shape != (N_QUALITIES + 1,) or not np.all(share > 0):
         raise ValueError(f"quality_share needs {N_QUALITIES + 1} positive values")
-    classes = np.arange(N_CLASSES)
-    quality = np.where(classes == N_CLASS, N_QUALITIES, classes % N_QUALITIES)
-    prior = -float(strength) * np.log(share[quality])
+    prior = -float(strength) * np.log(share[class_quality_indices(np.arange(N_CLASSES))])
     return prior - np.log(np.exp(prior - prior.max()).sum()) - prior.max()
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "class_name",
     "class_of",
     "class_quality",
+    "class_quality_indices",
     "class_root",
     "quality_index",
     "vocabulary_fingerprint",
@@ -216,6 +217,16 @@ def class_root(index: int) -> int | None:
 def class_quality(index: int) -> Quality | None:
     """Return the :class:`Quality` of a class, ``None`` for N."""
     return None if index == N_CLASS else QUALITIES[index % N_QUALITIES]
+
+
+def class_quality_indices(classes: np.ndarray) -> np.ndarray:
+    """Return the quality index of each class: 0..43, :data:`N_QUALITIES` (44) for N.
+
+    Negative entries (masked frames) give -1.
+    """
+    classes = np.asarray(classes)
+    quality = np.where(classes == N_CLASS, N_QUALITIES, classes % N_QUALITIES)
+    return np.where(classes < 0, -1, quality)
 
 
 def class_label(index: int, *, bass_pc: int | None = None, flats: bool | None = None) -> str:

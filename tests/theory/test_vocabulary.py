@@ -12,7 +12,14 @@ from theory import (
     parse_chord,
     vocabulary_fingerprint,
 )
-from theory.vocabulary import class_of, class_quality, class_root, quality_index, vocabulary_labels
+from theory.vocabulary import (
+    class_of,
+    class_quality,
+    class_quality_indices,
+    class_root,
+    quality_index,
+    vocabulary_labels,
+)
 
 REQUIRED = (
     "maj min dim aug sus2 sus4 5 6 m6 7 maj7 m7 mM7 dim7 m7b5 aug7 7sus4 add9 madd9 9 maj9 m9 "
@@ -98,6 +105,10 @@ def test_class_helpers():
     assert class_name(class_of(1, "maj7"), flats=True) == "Dbmaj7"
     with pytest.raises(ValueError):
         class_label(529)
+    classes = np.array([index, class_of(2, "sus2"), N_CLASS, -1])
+    np.testing.assert_array_equal(
+        class_quality_indices(classes), [quality_index("min7"), quality_index("sus2"), 44, -1]
+    )
 
 
 def test_fingerprint_is_stable():
