@@ -36,7 +36,7 @@ from chordcli.beats import (
 )
 from chordcli.segments import ChordSegment, Transcription
 from models.backend import ChordBackend, ModelOutput
-from theory.decode import DEFAULT_KEY_WEIGHT, DEFAULT_VECTOR_WEIGHT, decode
+from theory.decode import DEFAULT_KEY_WEIGHT, decode
 from theory.keys import KEY_NONE
 from theory.simplify import VOCABULARIES, simplify_label
 from theory.transpose import transpose_key, transpose_label
@@ -110,7 +110,7 @@ def analyse_audio(
     transpose: int = 0,
     capo: int = 0,
     key_weight: float = DEFAULT_KEY_WEIGHT,
-    vector_weight: float = DEFAULT_VECTOR_WEIGHT,
+    vector_weight: float | None = None,
     keep: bool = False,
 ) -> Analysis:
     """Transcribe decoded audio, timing each stage.
@@ -129,9 +129,11 @@ def analyse_audio(
         Semitones to transpose the chords and key by.
     capo : int
         Capo fret (0..11): chords are shown ``capo`` semitones lower, as played.
-    key_weight, vector_weight : float
-        Weights of the key prior and the smoothed-vector score in the decoder
-        (:func:`theory.decode.decode`).
+    key_weight : float
+        Weight of the key prior in the decoder (:func:`theory.decode.decode`).
+    vector_weight : float, optional
+        Weight of the smoothed-vector score in the decoder; None takes the model's
+        (``backend.vector_weight``).
     keep : bool
         Keep the features and the model output in the result (for figures).
 
@@ -176,7 +178,7 @@ def analyse_audio(
         bass=output.bass,
         key=output.key,
         key_weight=key_weight,
-        vector_weight=vector_weight,
+        vector_weight=backend.vector_weight if vector_weight is None else vector_weight,
         class_log_prior=backend.class_log_prior,
         bass_weight=backend.bass_weight,
     )
@@ -242,7 +244,7 @@ def analyse_file(
     transpose: int = 0,
     capo: int = 0,
     key_weight: float = DEFAULT_KEY_WEIGHT,
-    vector_weight: float = DEFAULT_VECTOR_WEIGHT,
+    vector_weight: float | None = None,
     keep: bool = False,
 ) -> Analysis:
     """Read an audio file and transcribe it (see :func:`analyse_audio` for the parameters).

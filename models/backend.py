@@ -82,6 +82,8 @@ class ChordBackend(Protocol):
     class_log_prior: np.ndarray | None
     #: Weight of the decoder's root-position term for this model.
     bass_weight: float
+    #: Weight of the decoder's smoothed-vector template score for this model.
+    vector_weight: float
 
     def predict(self, features: np.ndarray) -> ModelOutput:
         """Return posteriors for CQT features of shape (n_frames, 252, 2) of one song."""

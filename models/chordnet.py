@@ -45,7 +45,7 @@ from keras import ops
 from models.backend import ModelError, ModelOutput
 from models.cqt import CQTConfig, CQTParameterError
 from models.dataset import audio_sha256, replace_atomically
-from theory.decode import DEFAULT_BASS_WEIGHT, quality_log_prior
+from theory.decode import DEFAULT_BASS_WEIGHT, DEFAULT_VECTOR_WEIGHT, quality_log_prior
 from theory.keys import N_KEYS
 from theory.targets import N_TARGET
 from theory.vocabulary import N_CLASSES, vocabulary_fingerprint
@@ -925,6 +925,9 @@ class ChordNetBackend:
         of ``config.json``, see :func:`theory.decode.quality_log_prior`); None for none.
     bass_weight : float
         Weight of the decoder's root-position term for this model (``decoder.bass_weight``).
+    vector_weight : float
+        Weight of the decoder's smoothed-vector template score for this model
+        (``decoder.vector_weight``).
     """
 
     def __init__(
@@ -938,6 +941,7 @@ class ChordNetBackend:
         batch_windows: int = INFERENCE_BATCH_WINDOWS,
         class_log_prior: np.ndarray | None = None,
         bass_weight: float = DEFAULT_BASS_WEIGHT,
+        vector_weight: float = DEFAULT_VECTOR_WEIGHT,
     ) -> None:
         if not 0 < hop_frames <= window_frames:
             raise ValueError(
@@ -951,6 +955,7 @@ class ChordNetBackend:
         self.batch_windows = int(batch_windows)
         self.class_log_prior = class_log_prior
         self.bass_weight = float(bass_weight)
+        self.vector_weight = float(vector_weight)
         self._fn: Any = None
 
     def _function(self) -> Any:
@@ -1106,6 +1111,7 @@ def load_chordnet_backend(path: str | Path) -> ChordNetBackend:
                 float(decoder["prior_strength"]),
             )
         bass_weight = float(decoder.get("bass_weight", DEFAULT_BASS_WEIGHT))
+        vector_weight = float(decoder.get("vector_weight", DEFAULT_VECTOR_WEIGHT))
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise ModelError(
             f"cannot load model '{path}': bad 'decoder' section in {CONFIG_FILE} ({exc})"
@@ -1118,6 +1124,7 @@ def load_chordnet_backend(path: str | Path) -> ChordNetBackend:
         hop_frames=int(inference.get("hop_frames", INFERENCE_HOP_FRAMES)),
         class_log_prior=prior,
         bass_weight=bass_weight,
+        vector_weight=vector_weight,
     )
     backend.warm_up()
     return backend

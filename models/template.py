@@ -36,6 +36,7 @@ import scipy.ndimage
 
 from models.backend import ModelOutput
 from models.cqt import DEFAULT_CQT, CQTConfig
+from theory.decode import DEFAULT_VECTOR_WEIGHT
 from theory.keys import N_KEYS
 from theory.targets import N_TARGET, class_templates, score_vectors
 from theory.vocabulary import N_CLASS, N_CLASSES
@@ -223,6 +224,8 @@ class TemplateBackend:
     class_log_prior: np.ndarray | None = None
     #: No root-position term (decoding as tuned for the baseline).
     bass_weight: float = 0.0
+    #: The decoder's default weight of the smoothed-vector score.
+    vector_weight: float = DEFAULT_VECTOR_WEIGHT
 
     def predict(self, features: np.ndarray) -> ModelOutput:
         """Return per-frame posteriors for the CQT features of one song.

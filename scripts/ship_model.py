@@ -33,6 +33,7 @@ from models.chordnet import (
     load_chordnet_backend,
     sha256_file,
 )
+from theory.decode import DEFAULT_BASS_WEIGHT, DEFAULT_VECTOR_WEIGHT
 from theory.vocabulary import vocabulary_fingerprint
 
 REPO = Path(__file__).resolve().parents[1]
@@ -150,20 +151,16 @@ def model_card(
         else ""
     )
     decoder = config.get("decoder")
-    if decoder and (decoder["prior_strength"] or decoder.get("bass_weight")):
+    if decoder:
         decoding = (
-            "Decoding (`docs/decoding.md`) adds this model's quality prior (strength "
-            f"{decoder['prior_strength']:g}) and root-position term (weight "
-            f"{decoder.get('bass_weight', 0):g}), chosen by `scripts/tune_decoder.py` on the "
-            f"{decoder['selection']['validation_songs']} validation songs (not the dev set); "
-            "`config.json` holds the grid it searched."
-        )
-    elif decoder:
-        decoding = (
-            "Decoding (`docs/decoding.md`) uses no quality prior and no root-position term: "
-            "`scripts/tune_decoder.py` found none of its grid better on the "
-            f"{decoder['selection']['validation_songs']} validation songs (not the dev set); "
-            "`config.json` holds the grid it searched."
+            "Decoding (`docs/decoding.md`) uses this model's settings, chosen by "
+            f"`scripts/tune_decoder.py` on the {decoder['selection']['validation_songs']} "
+            "validation songs (not the dev set): quality-prior strength "
+            f"{decoder['prior_strength']:g}, root-position weight "
+            f"{decoder.get('bass_weight', DEFAULT_BASS_WEIGHT):g}, smoothed-vector weight "
+            f"{decoder.get('vector_weight', DEFAULT_VECTOR_WEIGHT):g} (decoder defaults: 0, "
+            f"{DEFAULT_BASS_WEIGHT:g}, {DEFAULT_VECTOR_WEIGHT:g}); `config.json` holds the grid "
+            "it searched."
         )
     else:
         decoding = "Decoding uses the defaults of `theory/decode.py` (no quality prior)."

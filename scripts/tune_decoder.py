@@ -2,6 +2,7 @@
 
     python scripts/tune_decoder.py RUN_DIR --data .cache/corpus-full/train \\
         [--strengths 0,0.2,0.4,0.6,0.8,1.0] [--bass-weights 0,0.5,1,1.5,2]
+        [--vector-weights 0,0.25,0.5]
 
 A network learns the share of each chord quality among its training frames as a prior, so
 rare qualities (``sus2``, ``5``, ``mM7(9)``, ...) lose to ``maj`` and ``min`` when the audio is
@@ -13,11 +14,13 @@ ambiguous. :func:`theory.decode.quality_log_prior` divides that prior out, by
    quality-balanced sampling weights, and from them the share of every quality among the
    frames training saw (:func:`models.dataset.quality_shares`);
 2. runs the model on the run's validation songs (held out of training) and decodes them with
-   every prior strength and every weight of the root-position term (``bass_weight`` of
-   :func:`theory.decode.decode`) of the grid;
-3. picks the pair with the best mean of frame accuracy and macro recall (the mean recall
+   every prior strength, every weight of the root-position term (``bass_weight`` of
+   :func:`theory.decode.decode`) and every weight of the smoothed-vector template score
+   (``vector_weight``) of the grid;
+3. picks the setting with the best mean of frame accuracy and macro recall (the mean recall
    over qualities with at least ``--min-seconds`` of validation audio), prints the table and
-   writes ``decoder = {quality_share, prior_strength, bass_weight, selection}`` into
+   writes ``decoder = {quality_share, prior_strength, bass_weight, vector_weight, selection}``
+   into
    RUN_DIR's ``config.json`` (atomically), which :func:`models.chordnet.load_chordnet_backend`
    reads.
 
@@ -59,11 +62,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path(".cache") / "features")
     parser.add_argument("--strengths", default="0,0.2,0.4,0.6,0.8,1.0")
     parser.add_argument("--bass-weights", default="0,0.5,1,1.5,2")
+    parser.add_argument("--vector-weights", default="0,0.25,0.5")
     parser.add_argument("--min-seconds", type=float, default=30.0)
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args(argv)
     strengths = [float(x) for x in args.strengths.split(",")]
-    grid = [(s, float(b)) for s in strengths for b in args.bass_weights.split(",")]
+    grid = [
+        (s, float(b), float(v))
+        for v in args.vector_weights.split(",")
+        for s in strengths
+        for b in args.bass_weights.split(",")
+    ]
 
     config = load_run_config(args.run / CONFIG_FILE)
     tc = config.train
@@ -99,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     reference = sum(np.bincount(q, minlength=N_QUALITIES + 1) for q in quality)
     counted = reference / fps >= args.min_seconds
     rows = []
-    for strength, bass_weight in grid:
+    for strength, bass_weight, vector_weight in grid:
         prior = quality_log_prior(share, strength)
         hits = np.zeros(N_QUALITIES + 1)
         for (out, ref), v, q in zip(outputs, valid, quality, strict=True):
@@ -111,27 +120,29 @@ def main(argv: list[str] | None = None) -> int:
                 key=out.key,
                 class_log_prior=prior,
                 bass_weight=bass_weight,
+                vector_weight=vector_weight,
             ).path
             hits += np.bincount(q, weights=path[v] == ref[v], minlength=N_QUALITIES + 1)
         recall = hits / np.maximum(reference, 1)
         accuracy = float(hits.sum() / reference.sum())
         macro = float(recall[counted].mean())
-        rows.append((strength, bass_weight, accuracy, macro, recall))
+        rows.append((strength, bass_weight, vector_weight, accuracy, macro, recall))
         print(
-            f"strength {strength:.2f}, bass weight {bass_weight:.2f}: "
+            f"strength {strength:.2f}, bass weight {bass_weight:.2f}, "
+            f"vector weight {vector_weight:.2f}: "
             f"accuracy {accuracy:.4f}, macro recall {macro:.4f}",
             flush=True,
         )
-    best = max(rows, key=lambda r: (r[2] + r[3]) / 2)
+    best = max(rows, key=lambda r: (r[3] + r[4]) / 2)
     print(
-        f"chosen: strength {best[0]:.2f}, bass weight {best[1]:.2f} "
-        "(best mean of accuracy and macro recall)"
+        f"chosen: strength {best[0]:.2f}, bass weight {best[1]:.2f}, "
+        f"vector weight {best[2]:.2f} (best mean of accuracy and macro recall)"
     )
-    shown = [r for r in rows if r[1] == best[1]]
-    print(f"recall at bass weight {best[1]:.2f}")
+    shown = [r for r in rows if r[1:3] == best[1:3]]
+    print(f"recall at bass weight {best[1]:.2f}, vector weight {best[2]:.2f}")
     print("quality        val s  " + " ".join(f"{r[0]:6.2f}" for r in shown))
     for q in np.flatnonzero(counted):
-        cells = " ".join(f"{r[4][q]:6.2f}" for r in shown)
+        cells = " ".join(f"{r[5][q]:6.2f}" for r in shown)
         print(f"{NAMES[q]:12s} {reference[q] / fps:7.0f}  {cells}")
 
     path = args.run / CONFIG_FILE
@@ -140,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         "quality_share": [round(float(x), 8) for x in share],
         "prior_strength": best[0],
         "bass_weight": best[1],
+        "vector_weight": best[2],
         "selection": {
             "validation_songs": len(val_songs),
             "validation_hours": round(sum(s.n_frames for s in val_songs) / fps / 3600, 2),
@@ -149,17 +161,18 @@ def main(argv: list[str] | None = None) -> int:
                 {
                     "strength": s,
                     "bass_weight": b,
+                    "vector_weight": v,
                     "accuracy": round(a, 4),
                     "macro_recall": round(m, 4),
                 }
-                for s, b, a, m, _ in rows
+                for s, b, v, a, m, _ in rows
             ],
         },
     }
     text = json.dumps(data, indent=2) + "\n"
     replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), suffix=".json")
     print(f"wrote the decoder section of {path}")
-    return 0 if math.isfinite(best[2]) else 1
+    return 0 if math.isfinite(best[3]) else 1
 
 
 if __name__ == "__main__":

@@ -8,12 +8,14 @@ import numpy as np
 import pytest
 import soundfile
 
+from chordcli import pipeline
 from chordcli.errors import AudioError, ChordcliError, OutputExistsError
 from chordcli.jsonio import format_json, parse_json, read_json, write_json
 from chordcli.pipeline import analyse_file, transcribe_audio, transcribe_file
 from chordcli.segments import Transcription
 from models.backend import load_backend
 from tests.synth_audio import chord_progression
+from theory.decode import decode
 from theory.keys import parse_key
 from theory.vocabulary import chord_class
 
@@ -95,6 +97,21 @@ def test_the_models_decoder_prior_is_applied(song, backend):
     assert labels == {"A:min"}
     plain = {seg.label for seg in analyse_file(song, backend=backend).transcription.segments}
     assert len(plain) > 1
+
+
+def test_the_models_vector_weight_is_applied_unless_overridden(song, backend, monkeypatch):
+    calls = []
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["vector_weight"])
+        return decode(*args, **kwargs)
+
+    weighted = dataclasses.replace(backend, vector_weight=0.125)
+    monkeypatch.setattr(pipeline, "decode", spy)
+    analyse_file(song, backend=weighted)
+    analyse_file(song, backend=weighted, vector_weight=2.0)
+    analyse_file(song, backend=backend)
+    assert calls == [0.125, 2.0, backend.vector_weight]
 
 
 def test_corrupt_file_raises_audio_error(tmp_path, backend):

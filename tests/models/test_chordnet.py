@@ -12,7 +12,7 @@ keras = pytest.importorskip("keras")
 from models import chordnet as cn  # noqa: E402
 from models.backend import ModelError, load_backend  # noqa: E402
 from models.cqt import DEFAULT_CQT  # noqa: E402
-from theory.decode import quality_log_prior  # noqa: E402
+from theory.decode import DEFAULT_VECTOR_WEIGHT, quality_log_prior  # noqa: E402
 from theory.vocabulary import N_CLASSES  # noqa: E402
 
 TINY = cn.ChordNetConfig(
@@ -173,8 +173,15 @@ def test_decoder_section_gives_the_backend_its_quality_prior(tiny_model, tmp_pat
     cn.save_chordnet(tiny_model, tmp_path / "w", cqt_config=DEFAULT_CQT, extra={"decoder": decoder})
     backend = cn.load_chordnet_backend(tmp_path / "w")
     np.testing.assert_allclose(backend.class_log_prior, quality_log_prior(np.array(share), 0.5))
+    assert backend.vector_weight == DEFAULT_VECTOR_WEIGHT
     cn.save_chordnet(tiny_model, tmp_path / "plain", cqt_config=DEFAULT_CQT)
     assert cn.load_chordnet_backend(tmp_path / "plain").class_log_prior is None
+    weights = {"bass_weight": 1.5, "vector_weight": 0.25}
+    cn.save_chordnet(
+        tiny_model, tmp_path / "vw", cqt_config=DEFAULT_CQT, extra={"decoder": weights}
+    )
+    loaded = cn.load_chordnet_backend(tmp_path / "vw")
+    assert (loaded.bass_weight, loaded.vector_weight, loaded.class_log_prior) == (1.5, 0.25, None)
     decoder["quality_share"] = share[:10]
     cn.save_chordnet(
         tiny_model, tmp_path / "bad", cqt_config=DEFAULT_CQT, extra={"decoder": decoder}
