@@ -98,7 +98,13 @@ def acceptance(report: dict, baseline: dict) -> list[tuple[str, bool]]:
 
 
 def model_card(
-    name: str, config: dict, report: dict, baseline: dict, command: list[str], balance: str
+    name: str,
+    config: dict,
+    report: dict,
+    baseline: dict,
+    command: list[str],
+    balance: str,
+    start: str | None = None,
 ) -> str:
     net, train = config["chordnet"], config["train"]
     rows = []
@@ -136,14 +142,17 @@ def model_card(
     )
     metrics = config.get("metrics", {})
     hours = report["duration_s"] / 3600
-    start = ""
-    if train.get("init") == name:
+    if start:
+        start = start.rstrip() + " "
+    elif train.get("init") == name:
         start = (
             f"A second training stage: started from the weights bundled before as `{name}` "
             "(the first stage, `docs/model.md`), with a fresh optimizer. "
         )
     elif train.get("init"):
         start = f"Started from the weights of `{train['init']}` (fine-tuning, fresh optimizer). "
+    else:
+        start = ""
     sampling = (
         f"Examples drawn with quality-balanced sampling (balance {train['balance']:g}, "
         "`docs/model.md`). "
@@ -273,6 +282,9 @@ def main() -> None:
     parser.add_argument("--eval-command", action="append", help="one per command, in order")
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--overwrite", action="store_true")
+    parser.add_argument(
+        "--start", help="sentence on where training started (default: from train.init)"
+    )
     args = parser.parse_args()
 
     out = REPO / "models" / "weights" / args.name
@@ -317,7 +329,9 @@ def main() -> None:
     )
     config["parameters"] = count_parameters(load_chordnet_backend(args.run).model)
     (out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
-    card = model_card(args.name, config, report, baseline, args.eval_command, summary)
+    card = model_card(
+        args.name, config, report, baseline, args.eval_command, summary, start=args.start
+    )
     (out / "MODEL_CARD.md").write_text(card)
     for text, ok in acceptance(report, baseline):
         print(("met      " if ok else "NOT MET  ") + text)
