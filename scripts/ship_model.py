@@ -144,11 +144,6 @@ def model_card(
     hours = report["duration_s"] / 3600
     if start:
         start = start.rstrip() + " "
-    elif train.get("init") == name:
-        start = (
-            f"A second training stage: started from the weights bundled before as `{name}` "
-            "(the first stage, `docs/model.md`), with a fresh optimizer. "
-        )
     elif train.get("init"):
         start = f"Started from the weights of `{train['init']}` (fine-tuning, fresh optimizer). "
     else:

@@ -34,6 +34,7 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -53,6 +54,17 @@ from theory.decode import decode, quality_log_prior
 from theory.vocabulary import N_QUALITIES, class_quality_indices
 
 NAMES = tuple(q.name or "maj" for q in QUALITIES) + ("N",)
+
+
+class Row(NamedTuple):
+    """One decoder setting of the grid and its validation figures."""
+
+    strength: float
+    bass_weight: float
+    vector_weight: float
+    accuracy: float
+    macro: float
+    recall: np.ndarray
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -126,32 +138,36 @@ def main(argv: list[str] | None = None) -> int:
         recall = hits / np.maximum(reference, 1)
         accuracy = float(hits.sum() / reference.sum())
         macro = float(recall[counted].mean())
-        rows.append((strength, bass_weight, vector_weight, accuracy, macro, recall))
+        rows.append(Row(strength, bass_weight, vector_weight, accuracy, macro, recall))
         print(
             f"strength {strength:.2f}, bass weight {bass_weight:.2f}, "
             f"vector weight {vector_weight:.2f}: "
             f"accuracy {accuracy:.4f}, macro recall {macro:.4f}",
             flush=True,
         )
-    best = max(rows, key=lambda r: (r[3] + r[4]) / 2)
+    best = max(rows, key=lambda r: (r.accuracy + r.macro) / 2)
     print(
-        f"chosen: strength {best[0]:.2f}, bass weight {best[1]:.2f}, "
-        f"vector weight {best[2]:.2f} (best mean of accuracy and macro recall)"
+        f"chosen: strength {best.strength:.2f}, bass weight {best.bass_weight:.2f}, "
+        f"vector weight {best.vector_weight:.2f} (best mean of accuracy and macro recall)"
     )
-    shown = [r for r in rows if r[1:3] == best[1:3]]
-    print(f"recall at bass weight {best[1]:.2f}, vector weight {best[2]:.2f}")
-    print("quality        val s  " + " ".join(f"{r[0]:6.2f}" for r in shown))
+    shown = [
+        r
+        for r in rows
+        if (r.bass_weight, r.vector_weight) == (best.bass_weight, best.vector_weight)
+    ]
+    print(f"recall at bass weight {best.bass_weight:.2f}, vector weight {best.vector_weight:.2f}")
+    print("quality        val s  " + " ".join(f"{r.strength:6.2f}" for r in shown))
     for q in np.flatnonzero(counted):
-        cells = " ".join(f"{r[5][q]:6.2f}" for r in shown)
+        cells = " ".join(f"{r.recall[q]:6.2f}" for r in shown)
         print(f"{NAMES[q]:12s} {reference[q] / fps:7.0f}  {cells}")
 
     path = args.run / CONFIG_FILE
     data = json.loads(path.read_text(encoding="utf-8"))
     data["decoder"] = {
         "quality_share": [round(float(x), 8) for x in share],
-        "prior_strength": best[0],
-        "bass_weight": best[1],
-        "vector_weight": best[2],
+        "prior_strength": best.strength,
+        "bass_weight": best.bass_weight,
+        "vector_weight": best.vector_weight,
         "selection": {
             "validation_songs": len(val_songs),
             "validation_hours": round(sum(s.n_frames for s in val_songs) / fps / 3600, 2),
@@ -159,20 +175,20 @@ def main(argv: list[str] | None = None) -> int:
             f"(qualities with >= {args.min_seconds:g} s)",
             "grid": [
                 {
-                    "strength": s,
-                    "bass_weight": b,
-                    "vector_weight": v,
-                    "accuracy": round(a, 4),
-                    "macro_recall": round(m, 4),
+                    "strength": r.strength,
+                    "bass_weight": r.bass_weight,
+                    "vector_weight": r.vector_weight,
+                    "accuracy": round(r.accuracy, 4),
+                    "macro_recall": round(r.macro, 4),
                 }
-                for s, b, v, a, m, _ in rows
+                for r in rows
             ],
         },
     }
     text = json.dumps(data, indent=2) + "\n"
     replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), suffix=".json")
     print(f"wrote the decoder section of {path}")
-    return 0 if math.isfinite(best[3]) else 1
+    return 0 if math.isfinite(best.accuracy) else 1
 
 
 if __name__ == "__main__":
