@@ -133,7 +133,7 @@ def analyse_audio(
         Weight of the key prior in the decoder (:func:`theory.decode.decode`).
     vector_weight : float, optional
         Weight of the smoothed-vector score in the decoder; None takes the model's
-        (``backend.vector_weight``).
+        (``backend.decoder.vector_weight``).
     keep : bool
         Keep the features and the model output in the result (for figures).
 
@@ -171,6 +171,9 @@ def analyse_audio(
         features = None
 
     clock = time.perf_counter()
+    settings = backend.decoder
+    if vector_weight is not None:
+        settings = replace(settings, vector_weight=vector_weight)
     decoding = decode(
         output.chord,
         smooth_chroma=output.smooth_chroma,
@@ -178,9 +181,7 @@ def analyse_audio(
         bass=output.bass,
         key=output.key,
         key_weight=key_weight,
-        vector_weight=backend.vector_weight if vector_weight is None else vector_weight,
-        class_log_prior=backend.class_log_prior,
-        bass_weight=backend.bass_weight,
+        **settings.kwargs(),
     )
     fps = float(output.frames_per_second)
     key_mean = np.asarray(output.key, dtype=np.float32).mean(axis=0, dtype=np.float64)

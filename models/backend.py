@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from models.cqt import CQTConfig
+from theory.decode import DecoderSettings
 
 __all__ = [
     "BUILTIN_MODELS",
@@ -78,12 +79,8 @@ class ChordBackend(Protocol):
 
     name: str
     cqt_config: CQTConfig
-    #: Class log-prior (529,) the decoder adds for this model, or None.
-    class_log_prior: np.ndarray | None
-    #: Weight of the decoder's root-position term for this model.
-    bass_weight: float
-    #: Weight of the decoder's smoothed-vector template score for this model.
-    vector_weight: float
+    #: The decoder settings that go with this model's posteriors.
+    decoder: DecoderSettings
 
     def predict(self, features: np.ndarray) -> ModelOutput:
         """Return posteriors for CQT features of shape (n_frames, 252, 2) of one song."""

@@ -45,7 +45,7 @@ from keras import ops
 from models.backend import ModelError, ModelOutput
 from models.cqt import CQTConfig, CQTParameterError
 from models.dataset import audio_sha256, replace_atomically
-from theory.decode import DEFAULT_BASS_WEIGHT, DEFAULT_VECTOR_WEIGHT, quality_log_prior
+from theory.decode import DecoderSettings
 from theory.keys import N_KEYS
 from theory.targets import N_TARGET
 from theory.vocabulary import N_CLASSES, vocabulary_fingerprint
@@ -920,14 +920,9 @@ class ChordNetBackend:
         Display name (the weights directory name).
     window_frames, hop_frames, batch_windows : int
         Windowing of long inputs.
-    class_log_prior : ndarray, shape (529,), optional
-        Decoder class log-prior that goes with these weights (from the ``decoder`` section
-        of ``config.json``, see :func:`theory.decode.quality_log_prior`); None for none.
-    bass_weight : float
-        Weight of the decoder's root-position term for this model (``decoder.bass_weight``).
-    vector_weight : float
-        Weight of the decoder's smoothed-vector template score for this model
-        (``decoder.vector_weight``).
+    decoder : DecoderSettings, optional
+        Decoder settings that go with these weights (the ``decoder`` section of
+        ``config.json``); the decoder's defaults if None.
     """
 
     def __init__(
@@ -939,9 +934,7 @@ class ChordNetBackend:
         window_frames: int = INFERENCE_WINDOW_FRAMES,
         hop_frames: int = INFERENCE_HOP_FRAMES,
         batch_windows: int = INFERENCE_BATCH_WINDOWS,
-        class_log_prior: np.ndarray | None = None,
-        bass_weight: float = DEFAULT_BASS_WEIGHT,
-        vector_weight: float = DEFAULT_VECTOR_WEIGHT,
+        decoder: DecoderSettings | None = None,
     ) -> None:
         if not 0 < hop_frames <= window_frames:
             raise ValueError(
@@ -953,9 +946,7 @@ class ChordNetBackend:
         self.window_frames = int(window_frames)
         self.hop_frames = int(hop_frames)
         self.batch_windows = int(batch_windows)
-        self.class_log_prior = class_log_prior
-        self.bass_weight = float(bass_weight)
-        self.vector_weight = float(vector_weight)
+        self.decoder = decoder if decoder is not None else DecoderSettings()
         self._fn: Any = None
 
     def _function(self) -> Any:
@@ -1102,17 +1093,9 @@ def load_chordnet_backend(path: str | Path) -> ChordNetBackend:
     except Exception as exc:  # h5py and Keras raise many types for damaged files
         raise ModelError(f"cannot load model '{path}': {weights.name}: {exc}") from exc
     inference = data.get("inference", {})
-    decoder = data.get("decoder") or {}
-    prior = None
     try:
-        if "quality_share" in decoder or "prior_strength" in decoder:
-            prior = quality_log_prior(
-                np.asarray(decoder["quality_share"], dtype=np.float64),
-                float(decoder["prior_strength"]),
-            )
-        bass_weight = float(decoder.get("bass_weight", DEFAULT_BASS_WEIGHT))
-        vector_weight = float(decoder.get("vector_weight", DEFAULT_VECTOR_WEIGHT))
-    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        decoder = DecoderSettings.from_config(data.get("decoder"))
+    except ValueError as exc:
         raise ModelError(
             f"cannot load model '{path}': bad 'decoder' section in {CONFIG_FILE} ({exc})"
         ) from exc
@@ -1122,9 +1105,7 @@ def load_chordnet_backend(path: str | Path) -> ChordNetBackend:
         name=path.name,
         window_frames=int(inference.get("window_frames", INFERENCE_WINDOW_FRAMES)),
         hop_frames=int(inference.get("hop_frames", INFERENCE_HOP_FRAMES)),
-        class_log_prior=prior,
-        bass_weight=bass_weight,
-        vector_weight=vector_weight,
+        decoder=decoder,
     )
     backend.warm_up()
     return backend

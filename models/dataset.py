@@ -36,9 +36,11 @@ import hashlib
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import soundfile
@@ -59,8 +61,10 @@ __all__ = [
     "FrameTargets",
     "Song",
     "SongFiles",
+    "SongLabels",
     "audio_sha256",
     "cached_features",
+    "cached_frame_count",
     "example_starts",
     "example_weights",
     "frame_quality_weights",
@@ -69,13 +73,17 @@ __all__ = [
     "find_songs",
     "frame_targets",
     "load_song",
+    "load_song_labels",
     "load_songs",
+    "load_songs_labels",
     "read_chord_lab",
     "read_key_file",
     "replace_atomically",
     "slice_example",
     "split_songs",
 ]
+
+_S = TypeVar("_S", bound="SongLabels")
 
 #: Audio file suffixes of the data folder convention.
 AUDIO_SUFFIXES = (".flac", ".wav", ".ogg", ".mp3")
@@ -162,30 +170,43 @@ class FrameTargets:
 
 
 @dataclass(frozen=True, eq=False)
-class Song:
-    """A loaded training song.
+class SongLabels:
+    """A training song's frame targets without its features.
+
+    Enough to split songs, place examples and weigh them (:func:`split_songs`,
+    :func:`example_starts`, :func:`example_weights`, :func:`quality_shares`).
 
     Attributes
     ----------
     name : str
         Audio path without suffix.
-    features : ndarray, shape (n_frames, n_bins, 2), float16
-        Cached CQT features.
     targets : FrameTargets
-        Frame targets of the same length.
+        Frame targets, one per feature frame.
     onsets : ndarray, shape (n_onsets,), int64
         Frames where a chord starts (the first frame included), sorted.
     """
 
     name: str
-    features: np.ndarray
     targets: FrameTargets
     onsets: np.ndarray
 
     @property
     def n_frames(self) -> int:
         """Number of frames."""
-        return int(self.features.shape[0])
+        return self.targets.n_frames
+
+
+@dataclass(frozen=True, eq=False)
+class Song(SongLabels):
+    """A loaded training song: :class:`SongLabels` and the features.
+
+    Attributes
+    ----------
+    features : ndarray, shape (n_frames, n_bins, 2), float16
+        Cached CQT features, as many frames as the targets.
+    """
+
+    features: np.ndarray
 
 
 # ---------------------------------------------------------------------------------------
@@ -467,6 +488,59 @@ def _read_audio(path: Path) -> tuple[np.ndarray, int]:
     return samples, int(rate)
 
 
+def _cache_file(path: Path, cqt_config: CQTConfig, cache_dir: Path) -> Path:
+    """Return the cache entry of an audio file's features (which may not exist yet)."""
+    try:
+        digest = _remembered_sha256(path, cache_dir)
+    except OSError as exc:
+        raise DatasetError(f"cannot read '{path}': {exc.strerror or exc}") from exc
+    return cache_dir / digest[:2] / f"{digest}-{_config_hash(cqt_config)}.npz"
+
+
+def cached_frame_count(
+    audio_path: str | os.PathLike[str],
+    *,
+    cqt_config: CQTConfig = DEFAULT_CQT,
+    cache_dir: str | os.PathLike[str] = DEFAULT_CACHE_DIR,
+) -> tuple[int, float]:
+    """Return the number of feature frames and the duration of an audio file.
+
+    Reads only the array header and the duration of the cache entry, not the features; an
+    audio file not in the cache yet (or a damaged entry) goes through :func:`cached_features`.
+
+    Returns
+    -------
+    n_frames : int
+        Frames of :func:`cached_features`'s array.
+    duration_s : float
+        Duration of the audio in seconds.
+
+    Raises
+    ------
+    DatasetError
+        If the audio cannot be read.
+    """
+    path = Path(audio_path)
+    cache = _cache_file(path, cqt_config, Path(cache_dir))
+    if cache.is_file():
+        try:
+            with zipfile.ZipFile(cache) as archive:
+                with archive.open("features.npy") as f:
+                    version = np.lib.format.read_magic(f)
+                    if version == (1, 0):
+                        shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                    else:
+                        shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                with archive.open("duration_s.npy") as f:
+                    duration_s = float(np.lib.format.read_array(f, allow_pickle=False))
+            if dtype == np.float16 and len(shape) == 3 and shape[1] == cqt_config.n_bins:
+                return int(shape[0]), duration_s
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            pass  # damaged cache entry: cached_features recomputes and replaces it
+    features, duration_s = cached_features(path, cqt_config=cqt_config, cache_dir=cache_dir)
+    return int(features.shape[0]), duration_s
+
+
 def cached_features(
     audio_path: str | os.PathLike[str],
     *,
@@ -497,11 +571,7 @@ def cached_features(
         If the audio cannot be read.
     """
     path = Path(audio_path)
-    try:
-        digest = _remembered_sha256(path, Path(cache_dir))
-    except OSError as exc:
-        raise DatasetError(f"cannot read '{path}': {exc.strerror or exc}") from exc
-    cache = Path(cache_dir) / digest[:2] / f"{digest}-{_config_hash(cqt_config)}.npz"
+    cache = _cache_file(path, cqt_config, Path(cache_dir))
     if cache.is_file():
         try:
             with np.load(cache, allow_pickle=False) as data:
@@ -585,22 +655,67 @@ def load_song(
         If labels are missing or malformed, the audio is unreadable, or the labels run past
         the end of the audio by more than :data:`LABEL_END_TOLERANCE_S`.
     """
+    labels = _read_labels(files)
+    features, duration_s = cached_features(files.audio, cqt_config=cqt_config, cache_dir=cache_dir)
+    song = _song_labels(files, labels, features.shape[0], duration_s, cqt_config.frames_per_second)
+    return Song(name=song.name, targets=song.targets, onsets=song.onsets, features=features)
+
+
+def load_song_labels(
+    files: SongFiles,
+    *,
+    cqt_config: CQTConfig = DEFAULT_CQT,
+    cache_dir: str | os.PathLike[str] = DEFAULT_CACHE_DIR,
+) -> SongLabels:
+    """Load one song's frame targets without holding its features in memory.
+
+    The frame count comes from the cached features' array header (the features are computed
+    and cached first if they are not in the cache), so the targets line up with
+    :func:`load_song`'s exactly.
+
+    Raises
+    ------
+    DatasetError
+        As :func:`load_song`.
+    """
+    labels = _read_labels(files)
+    n_frames, duration_s = cached_frame_count(
+        files.audio, cqt_config=cqt_config, cache_dir=cache_dir
+    )
+    return _song_labels(files, labels, n_frames, duration_s, cqt_config.frames_per_second)
+
+
+_Labels = tuple[list[tuple[float, float, str]], list[tuple[float, float, int]] | None]
+
+
+def _read_labels(files: SongFiles) -> _Labels:
+    """Read a song's chord segments and (optional) key segments."""
     if files.lab is None:
         raise DatasetError(f"'{files.audio}': no chord labels")
-    segments = read_chord_lab(files.lab)
     keys = read_key_file(files.key) if files.key is not None else None
-    features, duration_s = cached_features(files.audio, cqt_config=cqt_config, cache_dir=cache_dir)
+    return read_chord_lab(files.lab), keys
+
+
+def _song_labels(
+    files: SongFiles,
+    labels: _Labels,
+    n_frames: int,
+    duration_s: float,
+    frames_per_second: float,
+) -> SongLabels:
+    """Turn a song's segments into frame targets of `n_frames` frames."""
+    segments, keys = labels
     label_end = max(end for _start, end, _label in segments)
     if label_end > duration_s + LABEL_END_TOLERANCE_S:
         raise DatasetError(
             f"'{files.lab}': labels run to {label_end:.2f} s, past the end of the audio "
             f"({duration_s:.2f} s) (hint: check that the labels belong to '{files.audio.name}')"
         )
-    fps = cqt_config.frames_per_second
-    n = features.shape[0]
-    targets = frame_targets(segments, n_frames=n, frames_per_second=fps, keys=keys)
-    onsets = _onsets(segments, n_frames=n, frames_per_second=fps)
-    return Song(name=files.name, features=features, targets=targets, onsets=onsets)
+    targets = frame_targets(
+        segments, n_frames=n_frames, frames_per_second=frames_per_second, keys=keys
+    )
+    onsets = _onsets(segments, n_frames=n_frames, frames_per_second=frames_per_second)
+    return SongLabels(name=files.name, targets=targets, onsets=onsets)
 
 
 def load_songs(
@@ -650,6 +765,33 @@ def load_songs(
     return loaded
 
 
+def load_songs_labels(
+    songs: Iterable[SongFiles],
+    *,
+    cqt_config: CQTConfig = DEFAULT_CQT,
+    cache_dir: str | os.PathLike[str] = DEFAULT_CACHE_DIR,
+    on_problem: Callable[[DataProblem], None] | None = None,
+) -> list[SongLabels]:
+    """Load many songs' frame targets (:func:`load_song_labels`), skipping unusable songs.
+
+    Splitting, example placement and quality statistics need only these, so a whole corpus
+    fits in a few hundred MB instead of its features' GB.
+
+    Returns
+    -------
+    list of SongLabels
+        The usable songs, in input order.
+    """
+    loaded = []
+    for files in songs:
+        try:
+            loaded.append(load_song_labels(files, cqt_config=cqt_config, cache_dir=cache_dir))
+        except DatasetError as exc:
+            if on_problem is not None:
+                on_problem(DataProblem(files.audio, str(exc)))
+    return loaded
+
+
 def _cache_one(path: Path, cqt_config: CQTConfig, cache_dir: str | os.PathLike[str]) -> None:
     try:
         cached_features(path, cqt_config=cqt_config, cache_dir=cache_dir)
@@ -676,8 +818,8 @@ def _fill_cache(
 
 
 def split_songs(
-    songs: Sequence[Song], *, validation_fraction: float, seed: int = 0
-) -> tuple[list[Song], list[Song]]:
+    songs: Sequence[_S], *, validation_fraction: float, seed: int = 0
+) -> tuple[list[_S], list[_S]]:
     """Split songs into training and validation sets by song, never by frame.
 
     A song goes to validation when a hash of its file name and `seed` falls below
@@ -687,7 +829,7 @@ def split_songs(
 
     Parameters
     ----------
-    songs : sequence of Song
+    songs : sequence of SongLabels (or Song)
         Songs.
     validation_fraction : float
         Share of songs held out, in [0, 1).
@@ -696,13 +838,13 @@ def split_songs(
 
     Returns
     -------
-    train, validation : list of Song
-        The two sets.
+    train, validation : list
+        The two sets, of the songs' type.
     """
     if not 0.0 <= validation_fraction < 1.0:
         raise ValueError(f"validation_fraction must lie in [0, 1), got {validation_fraction}")
 
-    def score(song: Song) -> float:
+    def score(song: SongLabels) -> float:
         text = f"{seed}:{Path(song.name).name}".encode()
         return int(hashlib.sha256(text).hexdigest()[:12], 16) / 16**12
 
@@ -719,7 +861,7 @@ def split_songs(
     return train, val
 
 
-def example_starts(song: Song, *, length_frames: int) -> np.ndarray:
+def example_starts(song: SongLabels, *, length_frames: int) -> np.ndarray:
     """Return the start frames of a song's training examples: its chord onsets.
 
     Onsets closer to the end than `length_frames` still start an example (padded and masked
@@ -739,7 +881,7 @@ def example_starts(song: Song, *, length_frames: int) -> np.ndarray:
     return head.astype(np.int64)
 
 
-def quality_weights(songs: Sequence[Song], *, power: float) -> np.ndarray:
+def quality_weights(songs: Sequence[SongLabels], *, power: float) -> np.ndarray:
     """Return the weight of each chord quality: ``(n_max / n_q) ** power``.
 
     ``n_q`` counts the labelled frames of quality ``q`` (44 qualities, any root, then ``N``)
@@ -775,7 +917,7 @@ def frame_quality_weights(chord: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 def example_weights(
-    songs: Sequence[Song],
+    songs: Sequence[SongLabels],
     examples: Sequence[tuple[int, int]],
     *,
     length_frames: int,
@@ -793,7 +935,7 @@ def example_weights(
 
     Parameters
     ----------
-    songs : sequence of Song
+    songs : sequence of SongLabels (or Song)
         The training songs.
     examples : sequence of (song_index, start_frame)
         The examples (see :func:`example_starts`).
@@ -826,7 +968,7 @@ def example_weights(
 
 
 def quality_shares(
-    songs: Sequence[Song],
+    songs: Sequence[SongLabels],
     examples: Sequence[tuple[int, int]],
     *,
     length_frames: int,
@@ -836,7 +978,7 @@ def quality_shares(
 
     Parameters
     ----------
-    songs : sequence of Song
+    songs : sequence of SongLabels (or Song)
         The training songs.
     examples : sequence of (song_index, start_frame)
         The examples.

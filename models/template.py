@@ -36,7 +36,7 @@ import scipy.ndimage
 
 from models.backend import ModelOutput
 from models.cqt import DEFAULT_CQT, CQTConfig
-from theory.decode import DEFAULT_VECTOR_WEIGHT
+from theory.decode import DecoderSettings
 from theory.keys import N_KEYS
 from theory.targets import N_TARGET, class_templates, score_vectors
 from theory.vocabulary import N_CLASS, N_CLASSES
@@ -220,12 +220,9 @@ class TemplateBackend:
     config: TemplateConfig = field(default_factory=TemplateConfig)
     cqt_config: CQTConfig = DEFAULT_CQT
     name: str = "template"
-    #: No decoder prior: the quality prior is already in the chord posteriors.
-    class_log_prior: np.ndarray | None = None
-    #: No root-position term (decoding as tuned for the baseline).
-    bass_weight: float = 0.0
-    #: The decoder's default weight of the smoothed-vector score.
-    vector_weight: float = DEFAULT_VECTOR_WEIGHT
+    #: No class prior (the quality prior is already in the chord posteriors), no root-position
+    #: term (decoding as tuned for the baseline), the default smoothed-vector weight.
+    decoder: DecoderSettings = field(default_factory=lambda: DecoderSettings(bass_weight=0.0))
 
     def predict(self, features: np.ndarray) -> ModelOutput:
         """Return per-frame posteriors for the CQT features of one song.

@@ -44,13 +44,14 @@ from models.dataset import (
     example_weights,
     find_songs,
     load_songs,
+    load_songs_labels,
     quality_shares,
     replace_atomically,
     split_songs,
 )
 from models.train import load_run_config
 from theory import QUALITIES
-from theory.decode import decode, quality_log_prior
+from theory.decode import DecoderSettings, decode, quality_log_prior
 from theory.vocabulary import N_QUALITIES, class_quality_indices
 
 NAMES = tuple(q.name or "maj" for q in QUALITIES) + ("N",)
@@ -89,9 +90,18 @@ def main(argv: list[str] | None = None) -> int:
     config = load_run_config(args.run / CONFIG_FILE)
     tc = config.train
     files, _ = find_songs(args.data)
-    songs = load_songs(files, cqt_config=config.cqt, cache_dir=args.cache, jobs=args.jobs)
-    train_songs, val_songs = split_songs(
+    # Labels (and frame counts from the cache's array headers) for the split and the shares;
+    # features only for the validation songs.
+    songs = load_songs_labels(files, cqt_config=config.cqt, cache_dir=args.cache)
+    train_songs, val_labels = split_songs(
         songs, validation_fraction=tc.validation_fraction, seed=tc.seed
+    )
+    val_names = {s.name for s in val_labels}
+    val_songs = load_songs(
+        [f for f in files if f.name in val_names],
+        cqt_config=config.cqt,
+        cache_dir=args.cache,
+        jobs=args.jobs,
     )
     if not val_songs:
         sys.exit(f"'{args.run}' has no validation songs to tune on")
@@ -121,7 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     counted = reference / fps >= args.min_seconds
     rows = []
     for strength, bass_weight, vector_weight in grid:
-        prior = quality_log_prior(share, strength)
+        settings = DecoderSettings(
+            class_log_prior=quality_log_prior(share, strength),
+            bass_weight=bass_weight,
+            vector_weight=vector_weight,
+        )
         hits = np.zeros(N_QUALITIES + 1)
         for (out, ref), v, q in zip(outputs, valid, quality, strict=True):
             path = decode(
@@ -130,9 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                 change=out.change,
                 bass=out.bass,
                 key=out.key,
-                class_log_prior=prior,
-                bass_weight=bass_weight,
-                vector_weight=vector_weight,
+                **settings.kwargs(),
             ).path
             hits += np.bincount(q, weights=path[v] == ref[v], minlength=N_QUALITIES + 1)
         recall = hits / np.maximum(reference, 1)

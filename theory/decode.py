@@ -32,8 +32,10 @@ or a common slash bass (:data:`SLASH_BASS_INTERVALS`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -52,6 +54,7 @@ __all__ = [
     "OUTSIDE_TONE_PENALTY",
     "SLASH_BASS_INTERVALS",
     "DecodedSegment",
+    "DecoderSettings",
     "Decoding",
     "decode",
     "emission_log_probs",
@@ -89,6 +92,70 @@ _CLASS_BASS = np.minimum(np.arange(N_CLASSES) // N_QUALITIES, BASS_NONE)
 _BLOCK_FRAMES = 2048
 _MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 _MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10, 11)  # natural minor with the raised (harmonic) seventh
+
+
+@dataclass(frozen=True, eq=False)
+class DecoderSettings:
+    """The decoder settings that belong to a model (the ``decoder`` section of its config.json).
+
+    Passed to :func:`decode` as keyword arguments (``decode(..., **settings.kwargs())``), so a
+    new per-model setting is added here and in :meth:`from_config` only.
+
+    Attributes
+    ----------
+    class_log_prior : ndarray, shape (529,), or None
+        Class log-prior added to every frame's emission (see :func:`quality_log_prior`).
+    bass_weight : float
+        Weight of the root-position term.
+    vector_weight : float
+        Weight of the smoothed-vector template score.
+    """
+
+    class_log_prior: np.ndarray | None = None
+    bass_weight: float = DEFAULT_BASS_WEIGHT
+    vector_weight: float = DEFAULT_VECTOR_WEIGHT
+
+    def kwargs(self) -> dict[str, object]:
+        """Return the settings as keyword arguments of :func:`decode`."""
+        return {
+            "class_log_prior": self.class_log_prior,
+            "bass_weight": float(self.bass_weight),
+            "vector_weight": float(self.vector_weight),
+        }
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any] | None) -> DecoderSettings:
+        """Build the settings from a config.json ``decoder`` section (None or {}: defaults).
+
+        ``quality_share`` with ``prior_strength`` give the class log-prior
+        (:func:`quality_log_prior`); ``bass_weight`` and ``vector_weight`` default to
+        :data:`DEFAULT_BASS_WEIGHT` and :data:`DEFAULT_VECTOR_WEIGHT`.
+
+        Raises
+        ------
+        ValueError
+            If the section is not a mapping or a value is missing or malformed.
+        """
+        if not section:
+            return cls()
+        if not isinstance(section, Mapping):
+            raise ValueError(f"the decoder section must be an object, got {type(section).__name__}")
+        prior = None
+        try:
+            if "quality_share" in section or "prior_strength" in section:
+                prior = quality_log_prior(
+                    np.asarray(section["quality_share"], dtype=np.float64),
+                    float(section["prior_strength"]),
+                )
+            return cls(
+                class_log_prior=prior,
+                bass_weight=float(section.get("bass_weight", DEFAULT_BASS_WEIGHT)),
+                vector_weight=float(section.get("vector_weight", DEFAULT_VECTOR_WEIGHT)),
+            )
+        except KeyError as exc:
+            raise ValueError(f"missing {exc}") from exc
+        except TypeError as exc:
+            raise ValueError(str(exc)) from exc
 
 
 @dataclass(frozen=True)

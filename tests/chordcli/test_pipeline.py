@@ -15,7 +15,7 @@ from chordcli.pipeline import analyse_file, transcribe_audio, transcribe_file
 from chordcli.segments import Transcription
 from models.backend import load_backend
 from tests.synth_audio import chord_progression
-from theory.decode import decode
+from theory.decode import DecoderSettings, decode
 from theory.keys import parse_key
 from theory.vocabulary import chord_class
 
@@ -90,7 +90,7 @@ def test_keep_gives_features_and_posteriors(song, backend):
 def test_the_models_decoder_prior_is_applied(song, backend):
     prior = np.full(529, -50.0)
     prior[chord_class("A:min")] = 0.0
-    biased = dataclasses.replace(backend, class_log_prior=prior)
+    biased = dataclasses.replace(backend, decoder=DecoderSettings(class_log_prior=prior))
     labels = {
         seg.label.split("/")[0] for seg in analyse_file(song, backend=biased).transcription.segments
     }
@@ -106,12 +106,12 @@ def test_the_models_vector_weight_is_applied_unless_overridden(song, backend, mo
         calls.append(kwargs["vector_weight"])
         return decode(*args, **kwargs)
 
-    weighted = dataclasses.replace(backend, vector_weight=0.125)
+    weighted = dataclasses.replace(backend, decoder=DecoderSettings(vector_weight=0.125))
     monkeypatch.setattr(pipeline, "decode", spy)
     analyse_file(song, backend=weighted)
     analyse_file(song, backend=weighted, vector_weight=2.0)
     analyse_file(song, backend=backend)
-    assert calls == [0.125, 2.0, backend.vector_weight]
+    assert calls == [0.125, 2.0, backend.decoder.vector_weight]
 
 
 def test_corrupt_file_raises_audio_error(tmp_path, backend):

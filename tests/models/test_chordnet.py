@@ -172,16 +172,19 @@ def test_decoder_section_gives_the_backend_its_quality_prior(tiny_model, tmp_pat
     decoder = {"quality_share": share, "prior_strength": 0.5}
     cn.save_chordnet(tiny_model, tmp_path / "w", cqt_config=DEFAULT_CQT, extra={"decoder": decoder})
     backend = cn.load_chordnet_backend(tmp_path / "w")
-    np.testing.assert_allclose(backend.class_log_prior, quality_log_prior(np.array(share), 0.5))
-    assert backend.vector_weight == DEFAULT_VECTOR_WEIGHT
+    np.testing.assert_allclose(
+        backend.decoder.class_log_prior, quality_log_prior(np.array(share), 0.5)
+    )
+    assert backend.decoder.vector_weight == DEFAULT_VECTOR_WEIGHT
     cn.save_chordnet(tiny_model, tmp_path / "plain", cqt_config=DEFAULT_CQT)
-    assert cn.load_chordnet_backend(tmp_path / "plain").class_log_prior is None
+    assert cn.load_chordnet_backend(tmp_path / "plain").decoder.class_log_prior is None
     weights = {"bass_weight": 1.5, "vector_weight": 0.25}
     cn.save_chordnet(
         tiny_model, tmp_path / "vw", cqt_config=DEFAULT_CQT, extra={"decoder": weights}
     )
     loaded = cn.load_chordnet_backend(tmp_path / "vw")
-    assert (loaded.bass_weight, loaded.vector_weight, loaded.class_log_prior) == (1.5, 0.25, None)
+    got = loaded.decoder
+    assert (got.bass_weight, got.vector_weight, got.class_log_prior) == (1.5, 0.25, None)
     decoder["quality_share"] = share[:10]
     cn.save_chordnet(
         tiny_model, tmp_path / "bad", cqt_config=DEFAULT_CQT, extra={"decoder": decoder}

@@ -33,6 +33,7 @@ from models.dataset import (
     frame_targets,
     load_song,
     load_songs,
+    load_songs_labels,
     quality_shares,
     quality_weights,
     slice_example,
@@ -193,6 +194,44 @@ def test_parallel_feature_workers_fill_the_cache_and_report_the_same_problems(
     # the workers did the CQT: loading in this process only reads the cache
     monkeypatch.setattr(dataset, "cqt", lambda *a, **k: pytest.fail("CQT recomputed"))
     load_songs(files, cache_dir=tmp_path / "c2")
+
+
+def test_labels_only_loading_matches_full_loading_without_reading_features(tmp_path, monkeypatch):
+    rng = np.random.default_rng(4)
+    for name in ("a", "b"):
+        write_song(tmp_path, name, rng=rng, n_chords=4)
+    write_song(tmp_path, "late", rng=rng, n_chords=3)
+    (tmp_path / "late.lab").write_text("0\t1\tC:maj\n1\t99\tG:maj\n")
+    files, _ = find_songs(tmp_path)
+    cache = tmp_path / "cache"
+    full_problems, label_problems = [], []
+    full = load_songs(files, cache_dir=cache, on_problem=full_problems.append)
+    # from the cache: only array headers are read, never the feature arrays
+    monkeypatch.setattr(dataset, "cqt", lambda *a, **k: pytest.fail("CQT recomputed"))
+    monkeypatch.setattr(np, "load", lambda *a, **k: pytest.fail("features read"))
+    labels = load_songs_labels(files, cache_dir=cache, on_problem=label_problems.append)
+    monkeypatch.undo()
+    assert [s.name for s in labels] == [s.name for s in full]
+    assert [p.message for p in label_problems] == [p.message for p in full_problems]
+    for a, b in zip(full, labels, strict=True):
+        assert not hasattr(b, "features") and b.n_frames == a.n_frames
+        np.testing.assert_array_equal(b.onsets, a.onsets)
+        for field in dataclasses.fields(a.targets):
+            np.testing.assert_array_equal(
+                getattr(b.targets, field.name), getattr(a.targets, field.name)
+            )
+    assert split_songs(labels, validation_fraction=0.5)[1][0].name == (
+        split_songs(full, validation_fraction=0.5)[1][0].name
+    )
+    # without a cache entry (or with a damaged one) the features are computed and cached
+    fresh = tmp_path / "fresh"
+    assert [s.n_frames for s in load_songs_labels(files, cache_dir=fresh)] == [
+        s.n_frames for s in full
+    ]
+    assert len(list(fresh.rglob("*.npz"))) == 3  # "late" too: its labels are checked after
+    for entry in fresh.rglob("*.npz"):
+        entry.write_bytes(b"garbage")
+    assert dataset.cached_frame_count(files[0].audio, cache_dir=fresh)[0] == full[0].n_frames
 
 
 def _fake_song(name, n_frames=100, onsets=(0, 30, 60, 90)):

@@ -26,6 +26,7 @@ from models.train import (  # noqa: E402
     load_run_config,
     train,
 )
+from theory.decode import quality_log_prior  # noqa: E402
 
 TINY = ChordNetConfig(
     stem_filters=8,
@@ -214,3 +215,38 @@ def test_cli_trains_and_reports_bad_files(synth, tmp_path):
     assert stored["train"]["seed"] == 3 and stored["chordnet"]["dense_units"] == 32
     assert stored["songs"] == {"train": 2, "validation": 1}
     assert stored["git_commit"] is None or len(stored["git_commit"]) >= 40
+
+
+@pytest.mark.slow
+def test_tune_decoder_writes_a_decoder_section_the_backend_loads(synth, tmp_path, capsys):
+    import sys
+
+    from conftest import REPO
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        import tune_decoder
+    finally:
+        sys.path.remove(str(REPO / "scripts"))
+    run, cache = tmp_path / "run", tmp_path / "c"
+    train(synth, out_dir=run, config=_config(1, validation_fraction=0.34), cache_dir=cache)
+    args = [str(run), "--data", str(synth), "--cache", str(cache), "--min-seconds", "0"]
+    grid = ["--strengths", "0,1", "--bass-weights", "0,2", "--vector-weights", "0,0.5"]
+    assert tune_decoder.main(args + grid) == 0
+    section = json.loads((run / "config.json").read_text())["decoder"]
+    rows = section["selection"]["grid"]
+    assert len(rows) == 8 and section["selection"]["validation_songs"] == 1
+    assert {(r["strength"], r["bass_weight"], r["vector_weight"]) for r in rows} == {
+        (s, b, v) for s in (0.0, 1.0) for b in (0.0, 2.0) for v in (0.0, 0.5)
+    }
+    best = max(rows, key=lambda r: (r["accuracy"] + r["macro_recall"]) / 2)
+    chosen = (section["prior_strength"], section["bass_weight"], section["vector_weight"])
+    assert chosen == (best["strength"], best["bass_weight"], best["vector_weight"])
+    assert len(section["quality_share"]) == 45
+    assert sum(section["quality_share"]) == pytest.approx(1.0, abs=1e-3)  # unseen ones: 1e-6
+    decoder = load_backend(run).decoder
+    assert (decoder.bass_weight, decoder.vector_weight) == chosen[1:]
+    np.testing.assert_allclose(
+        decoder.class_log_prior, quality_log_prior(np.array(section["quality_share"]), chosen[0])
+    )
+    assert "chosen: strength" in capsys.readouterr().out

@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 from theory.decode import (
+    DEFAULT_BASS_WEIGHT,
+    DEFAULT_VECTOR_WEIGHT,
+    DecoderSettings,
     Decoding,
     decode,
     emission_log_probs,
@@ -170,6 +173,36 @@ def test_quality_prior_divides_out_the_training_share():
     for bad in (np.ones(44), np.zeros(45)):
         with pytest.raises(ValueError, match="quality_share"):
             quality_log_prior(bad, 1.0)
+
+
+def test_decoder_settings_come_from_a_config_section_and_reach_decode():
+    share = np.array([0.56] + [0.01] * 44)
+    settings = DecoderSettings.from_config(
+        {"quality_share": share.tolist(), "prior_strength": 1.0, "vector_weight": 0.0}
+    )
+    np.testing.assert_allclose(settings.class_log_prior, quality_log_prior(share, 1.0))
+    assert (settings.bass_weight, settings.vector_weight) == (DEFAULT_BASS_WEIGHT, 0.0)
+    for empty in (None, {}):
+        plain = DecoderSettings.from_config(empty)
+        assert plain.class_log_prior is None
+        assert (plain.bass_weight, plain.vector_weight) == (
+            DEFAULT_BASS_WEIGHT,
+            DEFAULT_VECTOR_WEIGHT,
+        )
+    probs = np.full((4, N_CLASSES), 0.2 / (N_CLASSES - 2), dtype=np.float32)
+    probs[:, chord_class("C:maj")] = 0.5
+    probs[:, chord_class("C:sus2")] = 0.3
+    assert decode(probs, **plain.kwargs()).segments[0].label == "C:maj"
+    assert decode(probs, **settings.kwargs()).segments[0].label == "C:sus2"
+    for bad in (
+        {"prior_strength": 1.0},
+        {"quality_share": [1.0] * 10, "prior_strength": 1.0},
+        {"bass_weight": "heavy"},
+        {"vector_weight": [1]},
+        [1, 2],
+    ):
+        with pytest.raises(ValueError):
+            DecoderSettings.from_config(bad)
 
 
 def test_root_position_term_reads_the_root_from_the_bass():
