@@ -140,6 +140,11 @@ class TrainConfig:
         Stop after this many epochs without a better validation loss (0 never stops early).
     seed : int
         Seeds weight initialisation, the split, example order and augmentation.
+    draw_seed : int or None
+        Seeds the example order and augmentation instead of `seed` (None: `seed`). A
+        fine-tuning stage that keeps `seed` (and so the validation split) needs its own
+        `draw_seed`, otherwise epoch *k* draws the same examples as epoch *k* of the run it
+        started from.
     """
 
     epochs: int = 100
@@ -158,6 +163,7 @@ class TrainConfig:
     validation_fraction: float = 0.1
     patience: int = 10
     seed: int = 0
+    draw_seed: int | None = None
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "example_frames"):
@@ -175,6 +181,31 @@ class TrainConfig:
 
 #: Default optimisation settings (the CLI takes its defaults from here).
 DEFAULT_TRAIN = TrainConfig()
+
+
+def epoch_generator(config: TrainConfig, epoch: int) -> np.random.Generator:
+    """Return the generator of an epoch's example order and augmentation.
+
+    Seeded by ``(draw_seed, epoch)`` (``seed`` when ``draw_seed`` is None), so a resumed epoch
+    draws exactly what an uninterrupted run would.
+    """
+    seed = config.seed if config.draw_seed is None else config.draw_seed
+    return np.random.default_rng([seed, epoch])
+
+
+def epoch_order(
+    rng: np.random.Generator, n_examples: int, size: int, draw: np.ndarray | None
+) -> np.ndarray:
+    """Return the example indices of one epoch.
+
+    `size` draws with probabilities `draw`, or (`draw` None) shuffled passes over all examples.
+    """
+    if draw is not None:
+        return rng.choice(n_examples, size=size, p=draw)
+    order = rng.permutation(n_examples)
+    while len(order) < size:
+        order = np.concatenate([order, rng.permutation(n_examples)])
+    return order
 
 
 @dataclass(frozen=True)
@@ -765,13 +796,8 @@ def train(
     stopped = bool(tc.patience) and bad_epochs >= tc.patience  # a finished run resumed
     epoch = start_epoch - 1
     for epoch in range(start_epoch, tc.epochs + 1 if not stopped else start_epoch):
-        rng = np.random.default_rng([tc.seed, epoch])
-        if draw is not None:
-            order = rng.choice(len(examples), size=steps * tc.batch_size, p=draw)
-        else:
-            order = rng.permutation(len(examples))
-            while len(order) < steps * tc.batch_size:
-                order = np.concatenate([order, rng.permutation(len(examples))])
+        rng = epoch_generator(tc, epoch)
+        order = epoch_order(rng, len(examples), steps * tc.batch_size, draw)
         meter = _Meter()
         t0 = time.perf_counter()
         for step in range(steps):

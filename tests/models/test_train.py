@@ -23,6 +23,8 @@ from models.train import (  # noqa: E402
     TrainConfig,
     TrainError,
     _learning_rate,
+    epoch_generator,
+    epoch_order,
     load_run_config,
     train,
 )
@@ -161,6 +163,26 @@ def test_init_starts_from_a_trained_model_with_balanced_draws_and_weights(synth,
         TrainConfig(balance=-0.5)
     with pytest.raises(ValueError, match="quality_weight"):
         TrainConfig(quality_weight=-1.0)
+
+
+def test_draw_seed_gives_a_stage_new_draws_and_keeps_them_reproducible():
+    def order(config, epoch, draw=None):
+        return epoch_order(epoch_generator(config, epoch), 50, 120, draw)
+
+    same = order(TrainConfig(seed=1), 3)
+    np.testing.assert_array_equal(same, order(TrainConfig(seed=1, draw_seed=1), 3))
+    np.testing.assert_array_equal(same, order(TrainConfig(seed=1), 3))  # resume: same draws
+    assert not np.array_equal(same, order(TrainConfig(seed=1, draw_seed=2), 3))
+    assert not np.array_equal(same, order(TrainConfig(seed=1), 4))
+    # without sampling weights: shuffled whole passes; with them: only drawable examples
+    for start in (0, 50):
+        assert sorted(same[start : start + 50]) == list(range(50))
+    draw = np.zeros(50)
+    draw[[3, 7]] = 0.5
+    assert set(order(TrainConfig(seed=1, draw_seed=5), 1, draw)) == {3, 7}
+    stored = RunConfig.from_dict({"train": {"seed": 1, "draw_seed": 9}}).train
+    assert (stored.seed, stored.draw_seed) == (1, 9)
+    assert RunConfig.from_dict({"train": {"seed": 1}}).train.draw_seed is None
 
 
 def test_cosine_schedule_warms_up_then_decays_to_the_floor():
