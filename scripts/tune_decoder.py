@@ -10,13 +10,14 @@ ambiguous. :func:`theory.decode.quality_log_prior` divides that prior out, by
 ``share ** strength``. This script
 
 1. rebuilds the run's view of its data (``chordcli train`` settings from RUN_DIR's
-   ``config.json``): the same training/validation split, the same examples and the same
-   quality-balanced sampling weights, and from them the share of every quality among the
-   frames training saw (:func:`models.dataset.quality_shares`);
-2. runs the model on the run's validation songs (held out of training) and decodes them with
-   every prior strength, every weight of the root-position term (``bass_weight`` of
-   :func:`theory.decode.decode`) and every weight of the smoothed-vector template score
-   (``vector_weight``) of the grid;
+   ``config.json``) from the labels alone (:func:`models.dataset.load_songs_labels`): the
+   same training/validation split, the same examples and the same quality-balanced sampling
+   weights, and from them the share of every quality among the frames training saw
+   (:func:`models.dataset.quality_shares`);
+2. loads the features of the run's validation songs only (held out of training), runs the
+   model on them and decodes them with every prior strength, every weight of the
+   root-position term (``bass_weight`` of :func:`theory.decode.decode`) and every weight of
+   the smoothed-vector template score (``vector_weight``) of the grid;
 3. picks the setting with the best mean of frame accuracy and macro recall (the mean recall
    over qualities with at least ``--min-seconds`` of validation audio), prints the table and
    writes ``decoder = {quality_share, prior_strength, bass_weight, vector_weight, selection}``
