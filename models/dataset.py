@@ -497,6 +497,11 @@ def _cache_file(path: Path, cqt_config: CQTConfig, cache_dir: Path) -> Path:
     return cache_dir / digest[:2] / f"{digest}-{_config_hash(cqt_config)}.npz"
 
 
+def _usable_entry(shape: tuple[int, ...], dtype: np.dtype, cqt_config: CQTConfig) -> bool:
+    """Whether a cache entry's feature array (by shape and dtype) fits `cqt_config`."""
+    return dtype == np.float16 and len(shape) == 3 and shape[1] == cqt_config.n_bins
+
+
 def cached_frame_count(
     audio_path: str | os.PathLike[str],
     *,
@@ -533,7 +538,7 @@ def cached_frame_count(
                         shape, _, dtype = np.lib.format.read_array_header_2_0(f)
                 with archive.open("duration_s.npy") as f:
                     duration_s = float(np.lib.format.read_array(f, allow_pickle=False))
-            if dtype == np.float16 and len(shape) == 3 and shape[1] == cqt_config.n_bins:
+            if _usable_entry(shape, dtype, cqt_config):
                 return int(shape[0]), duration_s
         except (OSError, ValueError, KeyError, zipfile.BadZipFile):
             pass  # damaged cache entry: cached_features recomputes and replaces it
@@ -576,7 +581,7 @@ def cached_features(
         try:
             with np.load(cache, allow_pickle=False) as data:
                 features, duration_s = data["features"], float(data["duration_s"])
-            if features.dtype == np.float16 and features.shape[1] == cqt_config.n_bins:
+            if _usable_entry(features.shape, features.dtype, cqt_config):
                 return features, duration_s
         except (OSError, ValueError, KeyError):
             pass  # damaged cache entry: recompute and replace it
@@ -753,16 +758,12 @@ def load_songs(
     songs = list(songs)
     if jobs > 1:
         _fill_cache([f.audio for f in songs], cqt_config=cqt_config, cache_dir=cache_dir, jobs=jobs)
-    loaded = []
-    for files in songs:
-        try:
-            loaded.append(load_song(files, cqt_config=cqt_config, cache_dir=cache_dir))
-        except DatasetError as exc:
-            if on_problem is not None:
-                on_problem(DataProblem(files.audio, str(exc)))
-        if on_loaded is not None:
-            on_loaded(files)
-    return loaded
+    return _load_each(
+        songs,
+        lambda files: load_song(files, cqt_config=cqt_config, cache_dir=cache_dir),
+        on_problem=on_problem,
+        on_loaded=on_loaded,
+    )
 
 
 def load_songs_labels(
@@ -782,13 +783,30 @@ def load_songs_labels(
     list of SongLabels
         The usable songs, in input order.
     """
+    return _load_each(
+        songs,
+        lambda files: load_song_labels(files, cqt_config=cqt_config, cache_dir=cache_dir),
+        on_problem=on_problem,
+    )
+
+
+def _load_each(
+    songs: Iterable[SongFiles],
+    load: Callable[[SongFiles], _S],
+    *,
+    on_problem: Callable[[DataProblem], None] | None,
+    on_loaded: Callable[[SongFiles], None] | None = None,
+) -> list[_S]:
+    """Load every song with `load`, reporting (and skipping) those it rejects."""
     loaded = []
     for files in songs:
         try:
-            loaded.append(load_song_labels(files, cqt_config=cqt_config, cache_dir=cache_dir))
+            loaded.append(load(files))
         except DatasetError as exc:
             if on_problem is not None:
                 on_problem(DataProblem(files.audio, str(exc)))
+        if on_loaded is not None:
+            on_loaded(files)
     return loaded
 
 
