@@ -1060,6 +1060,14 @@ def data_render(
     limit: Annotated[
         int | None, typer.Option(min=1, help="At most N songs per source (quick runs).")
     ] = None,
+    ids: Annotated[
+        Path | None,
+        typer.Option(
+            "--ids",
+            help="Render only the songs whose ids this text file lists (one per line, "
+            "e.g. 001 for POP909, 0003 for Billboard).",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of every random choice.")] = DEFAULT_SEED,
     soundfonts: Annotated[
         str | None,
@@ -1070,6 +1078,16 @@ def data_render(
     billboard_songs: Annotated[
         int, typer.Option(min=1, help="Billboard progressions to use (the first by id).")
     ] = DEFAULT_BILLBOARD_SONGS,
+    lead_db: Annotated[
+        str | None,
+        typer.Option(
+            "--lead-db",
+            metavar="LOW,HIGH",
+            help="Change each file's melody and bridge level by a gain drawn uniformly in "
+            "LOW..HIGH dB (e.g. -30,0 for an augmentation corpus; default: the arrangement's "
+            "own mix).",
+        ),
+    ] = None,
     overwrite: Annotated[bool, typer.Option(help="Render finished files again.")] = False,
     dry_run: Annotated[
         bool, typer.Option(help="Only print the planned class balance (renders nothing).")
@@ -1106,6 +1124,21 @@ def data_render(
         raise typer.BadParameter(
             f"unknown split {split!r} (one of {', '.join(build.SPLITS)})", param_hint="'--split'"
         )
+    lead_range = None
+    if lead_db is not None:
+        try:
+            low, high = (float(x) for x in lead_db.split(","))
+        except ValueError:
+            raise typer.BadParameter(
+                f"{lead_db!r} is not LOW,HIGH in dB (e.g. -30,0)", param_hint="'--lead-db'"
+            ) from None
+        lead_range = (low, high)
+    song_ids = None
+    if ids is not None:
+        try:
+            song_ids = ids.read_text(encoding="utf-8").split()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ChordcliError(f"cannot read id list '{ids}': {exc}") from None
     out_dir = out
     fonts = select_soundfonts(find_soundfonts(), _split_list(soundfonts))
     plan = build.plan_corpus(
@@ -1114,9 +1147,11 @@ def data_render(
         split=split,
         seed=seed,
         limit=limit,
+        song_ids=song_ids,
         pop909_dir=pop909,
         billboard_dir=billboard,
         billboard_songs=billboard_songs,
+        lead_db=lead_range,
     )
     if dry_run:
         planned = build.planned_balance(plan, workers=jobs)

@@ -19,6 +19,7 @@ SoundFont only (:func:`chordcli.corpus.render.split_soundfonts`), training files
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -51,6 +52,8 @@ __all__ = [
     "DEFAULT_POP909_DIR",
     "DEFAULT_SEED",
     "DEV_PERCENT",
+    "LEAD_PARTS",
+    "MAX_LEAD_DB",
     "SOURCES",
     "SPLITS",
     "Balance",
@@ -58,13 +61,16 @@ __all__ = [
     "RenderResult",
     "arrange_job",
     "balance_of",
+    "check_lead_db",
     "corpus_balance",
+    "draw_lead_db",
     "format_balance_csv",
     "format_balance_md",
     "plan_corpus",
     "planned_balance",
     "render_corpus",
     "render_job",
+    "scale_lead",
     "song_split",
     "write_balance",
     "write_manifest",
@@ -134,6 +140,9 @@ class RenderJob:
         Seed of every random choice of the file.
     stem : str
         Output path relative to the output folder, without extension.
+    lead_db : tuple of float, optional
+        Range (low, high) of a per-file gain in dB drawn for the lead parts (melody and
+        bridge; see :func:`scale_lead`); None leaves the arrangement's mix as it is.
     """
 
     source: str
@@ -143,6 +152,7 @@ class RenderJob:
     soundfont: SoundFont
     seed: int
     stem: str
+    lead_db: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -177,9 +187,11 @@ def plan_corpus(
     split: str = "train",
     seed: int = DEFAULT_SEED,
     limit: int | None = None,
+    song_ids: Iterable[str] | None = None,
     pop909_dir: str | Path = DEFAULT_POP909_DIR,
     billboard_dir: str | Path = DEFAULT_BILLBOARD_DIR,
     billboard_songs: int = DEFAULT_BILLBOARD_SONGS,
+    lead_db: tuple[float, float] | None = None,
 ) -> list[RenderJob]:
     """List the files of the corpus.
 
@@ -195,10 +207,15 @@ def plan_corpus(
         Global seed; each file's seed derives from it and the file's id.
     limit : int, optional
         At most this many songs per source (before the split is applied), for quick runs.
+    song_ids : iterable of str, optional
+        Only songs and pieces with these ids (any source; applied before `limit`).
     pop909_dir, billboard_dir : str or Path, optional
         Data folders (only read for the sources asked for).
     billboard_songs : int, optional
         Number of Billboard progressions (the first ones by id).
+    lead_db : tuple of float, optional
+        Range of the per-file lead-part gain in dB (see :class:`RenderJob`); None keeps the
+        arrangements' own mix.
 
     Returns
     -------
@@ -216,6 +233,8 @@ def plan_corpus(
 
     if split not in SPLITS:
         raise ChordcliError(f"unknown split {split!r}", hint="one of " + ", ".join(SPLITS))
+    if lead_db is not None:
+        check_lead_db(lead_db)
     unknown = [s for s in sources if s not in SOURCES]
     if unknown:
         raise ChordcliError(f"unknown source {unknown[0]!r}", hint="one of " + ", ".join(SOURCES))
@@ -237,6 +256,9 @@ def plan_corpus(
             if source == "billboard":
                 dirs = dirs[:billboard_songs]
             found = [(d.name, str(d)) for d in dirs]
+        if song_ids is not None:
+            wanted = set(song_ids)
+            found = [item for item in found if item[0] in wanted]
         if limit is not None:
             found = found[:limit]
         items.extend((source, song_id, where) for song_id, where in found)
@@ -259,9 +281,64 @@ def plan_corpus(
                 soundfont=font,
                 seed=job_seed,
                 stem=f"{song_split_}/{source}/{song_id}",
+                lead_db=lead_db,
             )
         )
     return jobs
+
+
+LEAD_PARTS = ("melody", "bridge")
+"""Names of the parts :func:`scale_lead` changes: the tune and its counter-melody."""
+
+MAX_LEAD_DB = 12.0
+"""Largest lead-part boost of :func:`check_lead_db`, in dB."""
+
+
+def check_lead_db(lead_db: tuple[float, float]) -> None:
+    """Check a lead-gain range: finite, low <= high <= :data:`MAX_LEAD_DB`.
+
+    Raises
+    ------
+    ChordcliError
+        If it is not such a range.
+    """
+    low, high = lead_db
+    if not (np.isfinite(low) and np.isfinite(high)) or low > high or high > MAX_LEAD_DB:
+        raise ChordcliError(
+            f"bad lead gain range {low:g},{high:g} dB",
+            hint=f"give LOW,HIGH with LOW <= HIGH <= {MAX_LEAD_DB:g}, e.g. -30,0",
+        )
+
+
+def scale_lead(arrangement: Arrangement, gain_db: float) -> Arrangement:
+    """Return the arrangement with its lead parts' MIDI volume changed by `gain_db`.
+
+    Parts named in :data:`LEAD_PARTS` get channel volume ``v * 10 ** (gain_db / 40)``
+    (the MIDI volume controller acts as ``40 * log10(v / 127)`` dB), rounded and clipped to
+    0..127; the other parts, the labels and the timing are unchanged. Varying the lead's
+    level teaches a network that the harmony is the accompaniment's, whatever the melody sings
+    over it.
+    """
+    factor = 10.0 ** (gain_db / 40.0)
+    parts = tuple(
+        dataclasses.replace(p, volume=int(np.clip(round(p.volume * factor), 0, 127)))
+        if p.name in LEAD_PARTS
+        else p
+        for p in arrangement.parts
+    )
+    return dataclasses.replace(arrangement, parts=parts)
+
+
+def draw_lead_db(job: RenderJob) -> float | None:
+    """Draw the job's lead-part gain in dB, uniform in ``job.lead_db`` (None without a range).
+
+    It comes from its own generator (seeded from the job's seed), so the arrangement and the
+    mix of a file do not change when a range is given.
+    """
+    if job.lead_db is None:
+        return None
+    low, high = job.lead_db
+    return round(float(np.random.default_rng([job.seed, 2]).uniform(low, high)), 2)
 
 
 def arrange_job(job: RenderJob) -> Arrangement:
@@ -322,6 +399,9 @@ def render_job(job: RenderJob, out_dir: str | Path) -> RenderResult:
     try:
         base.parent.mkdir(parents=True, exist_ok=True)
         arrangement = arrange_job(job)
+        lead_gain_db = draw_lead_db(job)
+        if lead_gain_db is not None:
+            arrangement = scale_lead(arrangement, lead_gain_db)
         mix = draw_mix(np.random.default_rng(job.seed + 1))
         audio = render_arrangement(
             arrangement, job.soundfont, mix=mix, sample_rate_hz=SAMPLE_RATE_HZ
@@ -344,6 +424,8 @@ def render_job(job: RenderJob, out_dir: str | Path) -> RenderResult:
             "mix": mix.to_dict(),
             "info": arrangement.info,
         }
+        if lead_gain_db is not None:
+            entry["lead_db"] = lead_gain_db
         write_text_atomic(base.with_suffix(".key"), keys, overwrite=True)
         write_text_atomic(base.with_suffix(".beats"), beats, overwrite=True)
         with atomic_path(base.with_suffix(".flac"), overwrite=True) as tmp:

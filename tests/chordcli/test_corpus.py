@@ -30,10 +30,13 @@ from chordcli.corpus.billboard import (
 )
 from chordcli.corpus.build import (
     DEV_PERCENT,
+    arrange_job,
     corpus_balance,
+    draw_lead_db,
     plan_corpus,
     planned_balance,
     render_corpus,
+    scale_lead,
     song_split,
     write_manifest,
 )
@@ -330,6 +333,47 @@ def test_plan_rejects_unknown_source_and_missing_folder(tmp_path):
         plan_corpus(soundfonts=FONTS, sources=["pop909"], pop909_dir=tmp_path / "none")
 
 
+def test_plan_keeps_only_the_listed_song_ids():
+    plan = lambda ids: plan_corpus(  # noqa: E731
+        soundfonts=FONTS, sources=["billboard", "rare"], split="all",
+        billboard_dir=BILLBOARD_FIXTURE, song_ids=ids,
+    )  # fmt: skip
+    everything = plan(None)
+    rare_id = next(j.song_id for j in everything if j.source == "rare")
+    assert [j.song_id for j in plan(["9001", rare_id])] == ["9001", rare_id]
+    assert plan(["nope"]) == []
+
+
+def test_scale_lead_changes_only_the_lead_parts():
+    note = Note(0.0, 1.0, 60, 90)
+    parts = (Part("melody", 80, (note,), volume=100), Part("bridge", 80, (note,), volume=120),
+             Part("piano", 0, (note,), volume=100))  # fmt: skip
+    chords = (ChordSegment(0.0, 1.0, "C:maj"),)
+    arrangement = Arrangement(parts=parts, chords=chords, beats=(), keys=(), duration_s=1.0)
+    quiet = scale_lead(arrangement, -12.0)  # volume is 40 * log10(v / 127) dB
+    assert [p.volume for p in quiet.parts] == [50, 60, 100]
+    assert [p.volume for p in scale_lead(arrangement, 6.0).parts] == [127, 127, 100]
+    assert quiet.chords == arrangement.chords and quiet.parts[0].notes == parts[0].notes
+    assert scale_lead(arrangement, 0.0) == arrangement
+
+
+def test_lead_gain_is_drawn_per_file_apart_from_the_arrangement():
+    plan = lambda **kw: plan_corpus(  # noqa: E731
+        soundfonts=FONTS, sources=["billboard", "rare"], split="all",
+        billboard_dir=BILLBOARD_FIXTURE, seed=1, **kw,
+    )  # fmt: skip
+    plain, varied = plan()[:6], plan(lead_db=(-30.0, 0.0))[:6]
+    gains = [draw_lead_db(j) for j in varied]
+    assert all(-30.0 <= g <= 0.0 for g in gains) and len(set(gains)) == len(gains)
+    assert gains == [draw_lead_db(j) for j in plan(lead_db=(-30.0, 0.0))[:6]]
+    assert [draw_lead_db(j) for j in plain] == [None] * 6
+    # the arrangement (programs, notes, labels) is the same with or without a range
+    assert arrange_job(varied[0]) == arrange_job(plain[0])
+    for bad in [(0.0, -5.0), (-10.0, 20.0), (float("nan"), 0.0)]:
+        with pytest.raises(ChordcliError, match="bad lead gain range"):
+            plan(lead_db=bad)
+
+
 # -- rendering ------------------------------------------------------------------------------
 
 
@@ -385,6 +429,28 @@ def test_render_writes_the_data_folder_and_resumes(tmp_path):
     np.testing.assert_allclose(planned.root_minutes, balance.root_minutes, atol=1e-6)
 
 
+def test_render_with_a_lead_gain_records_it_and_changes_only_the_lead(tmp_path):
+    fonts = select_soundfonts(find_soundfonts(), ["TimGM6mb"])
+    plan = lambda **kw: plan_corpus(  # noqa: E731
+        soundfonts=fonts, sources=["billboard"], split="all", billboard_dir=BILLBOARD_FIXTURE,
+        seed=1, **kw,
+    )  # fmt: skip
+    assert "melody" in [p.name for p in arrange_job(plan()[0]).parts]  # seed 1 has a melody
+    plain, quiet = plan(), plan(lead_db=(-30.0, -30.0))
+    list(render_corpus(plain, tmp_path / "plain"))
+    list(render_corpus(quiet, tmp_path / "quiet"))
+    stem = plain[0].stem
+    entry = json.loads((tmp_path / "quiet" / f"{stem}.json").read_text())
+    assert entry["lead_db"] == -30.0
+    assert "lead_db" not in json.loads((tmp_path / "plain" / f"{stem}.json").read_text())
+    assert (tmp_path / "quiet" / f"{stem}.lab").read_text() == (
+        tmp_path / "plain" / f"{stem}.lab"
+    ).read_text()
+    a = soundfile.read(str(tmp_path / "plain" / f"{stem}.flac"))[0]
+    b = soundfile.read(str(tmp_path / "quiet" / f"{stem}.flac"))[0]
+    assert a.shape == b.shape and not np.array_equal(a, b)
+
+
 def test_render_is_deterministic(tmp_path):
     jobs, _ = _render_fixture(tmp_path / "a")
     _render_fixture(tmp_path / "b")
@@ -413,3 +479,16 @@ def test_cli_data_render(tmp_path):
         app, ["data", "render", "--soundfonts", "nope.sf2", "--out", str(tmp_path)]
     )
     assert missing.exit_code == 1 and "unknown SoundFont" in missing.output
+    ids = tmp_path / "ids.txt"
+    ids.write_text("0003\n")
+    none = runner.invoke(app, [*args, "--ids", str(ids), "--dry-run", "--out", str(tmp_path / "d")])
+    assert none.exit_code == 0 and "0 files planned" in none.output
+    ids.write_text("9001\n")
+    one = runner.invoke(app, [*args, "--ids", str(ids), "--dry-run", "--out", str(tmp_path / "d")])
+    assert one.exit_code == 0 and "1 files planned" in one.output
+    unreadable = runner.invoke(app, [*args, "--ids", str(tmp_path / "no.txt")])
+    assert unreadable.exit_code == 1 and "cannot read id list" in unreadable.output
+    not_range = runner.invoke(app, [*args, "--lead-db", "x,1"])
+    assert not_range.exit_code == 2 and "LOW,HIGH" in not_range.output
+    reversed_range = runner.invoke(app, [*args, "--lead-db", "0,-5"])
+    assert reversed_range.exit_code == 1 and "bad lead gain range" in reversed_range.output
