@@ -504,7 +504,7 @@ def train(
         typer.Argument(
             metavar="DATA_DIR",
             help="Training data: audio files with LAB annotations of the same name "
-            "(and optional .key files).",
+            "(and optional .key files), searched recursively; hidden files are skipped.",
             show_default=False,
         ),
     ],

@@ -224,7 +224,9 @@ def find_songs(data_dir: str | os.PathLike[str]) -> tuple[list[SongFiles], list[
     Returns
     -------
     songs : list of SongFiles
-        Audio files that have a ``.lab`` beside them, sorted by path.
+        Audio files that have a ``.lab`` beside them, sorted by path. Hidden files (names
+        starting with ``.``, such as the temporary files of an interrupted render) are left
+        out, as ``chordcli eval`` does.
     problems : list of DataProblem
         Audio files without labels.
 
@@ -236,7 +238,11 @@ def find_songs(data_dir: str | os.PathLike[str]) -> tuple[list[SongFiles], list[
     root = Path(data_dir)
     if not root.is_dir():
         raise DatasetError(f"cannot read data folder '{root}': not a directory")
-    audio = sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file())
+    audio = sorted(
+        p
+        for p in root.rglob("*")
+        if p.suffix.lower() in AUDIO_SUFFIXES and p.is_file() and not p.name.startswith(".")
+    )
     if not audio:
         raise DatasetError(
             f"no audio in '{root}' (hint: expected {', '.join(AUDIO_SUFFIXES)} files, each with "

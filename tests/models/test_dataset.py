@@ -88,6 +88,9 @@ def test_find_songs_reports_audio_without_labels(tmp_path):
     assert [s.audio.name for s in songs] == ["song00.flac"]
     assert songs[0].key is not None and songs[0].lab.name == "song00.lab"
     assert len(problems) == 1 and "lonely.lab" in problems[0].message
+    # a hidden file (an interrupted atomic write) is neither a song nor a problem
+    soundfile.write(tmp_path / "a" / ".song00.x1.tmp.flac", np.zeros((100, 2)), SAMPLE_RATE_HZ)
+    assert find_songs(tmp_path) == (songs, problems)
     with pytest.raises(DatasetError, match="not a directory"):
         find_songs(tmp_path / "missing")
 
