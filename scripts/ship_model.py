@@ -3,7 +3,7 @@
     python scripts/ship_model.py RUN_DIR --name chordnet-v1 \\
         --eval .cache/eval/v1.json --baseline .cache/eval/template.json \\
         --confusion .cache/eval/v1.png --eval-command "chordcli eval ..." \\
-        --corpus .cache/corpus-full
+        --corpus .cache/corpus-full [--extra-corpus .cache/corpus-melvar]
 
 Without ``--eval`` only the weights and the run's ``config.json`` are copied (step 1), so the
 bundled model can be evaluated by its name; step 2 adds the evaluation. RUN_DIR is a
@@ -13,7 +13,9 @@ outputs of the model and of the template baseline on the same dev set. The scrip
 weights into ``models/weights/NAME/``, writes ``config.json`` (the run's settings plus the
 weights' sha256, the vocabulary fingerprint, the data and the dev metrics) and renders
 ``MODEL_CARD.md`` from these files, so every figure in the card comes from a measurement.
-Existing files are replaced only with ``--overwrite``.
+``--extra-corpus`` names further rendered corpus folders whose train split the run also read
+(such as lead-level variants, ``docs/training.md``); their files and hours join the data
+section. Existing files are replaced only with ``--overwrite``.
 """
 
 from __future__ import annotations
@@ -267,6 +269,21 @@ root-relative; "wrong root" columns at the right):
 """
 
 
+def extra_corpus(folder: Path) -> tuple[float, str]:
+    """Hours and a description of an extra corpus's train split, from its manifest."""
+    lines = (folder / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
+    entries = [json.loads(line) for line in lines if line.strip()]
+    entries = [e for e in entries if e["split"] == "train"]
+    hours = sum(e["duration_s"] for e in entries) / 3600
+    sources = "/".join(sorted({e["source"] for e in entries}))
+    gains = [e["lead_db"] for e in entries if "lead_db" in e]
+    what = f"{len(entries)} more `{sources}` renders, {hours:.1f} h"
+    if gains:
+        low, high = (int(round(g)) for g in (min(gains), max(gains)))
+        what += f", melody and bridge at {low:+d} to {high:+d} dB"
+    return hours, what
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path)
@@ -276,6 +293,7 @@ def main() -> None:
     parser.add_argument("--confusion", type=Path)
     parser.add_argument("--eval-command", action="append", help="one per command, in order")
     parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--extra-corpus", type=Path, action="append", default=[])
     parser.add_argument("--overwrite", action="store_true")
     parser.add_argument(
         "--start", help="sentence on where training started (default: from train.init)"
@@ -306,13 +324,16 @@ def main() -> None:
 
     shutil.copyfile(args.confusion, out / "confusion.png")
     config.pop("data_dir", None)
+    train_h = float(re.search(r"train ([0-9.]+) h", summary).group(1))
+    extras = [extra_corpus(folder) for folder in args.extra_corpus]
+    extra_text = "".join(f", and {text}" for _, text in extras)
     config.update(
         name=args.name,
         weights_bytes=(out / WEIGHTS_FILE).stat().st_size,
         data={
             "corpus": "chordcli data render --split all (docs/training.md)",
             "train": f"{config['songs']['train'] + config['songs']['validation']} files, "
-            f"{re.search(r'train ([0-9.]+) h', summary).group(1)} h (the train split)",
+            f"{train_h + sum(h for h, _ in extras):.1f} h (the train split{extra_text})",
             "dev": f"{report['songs_scored']} files, {report['duration_s'] / 3600:.1f} h",
         },
         dev_metrics={
