@@ -315,9 +315,9 @@ def scale_lead(arrangement: Arrangement, gain_db: float) -> Arrangement:
 
     Parts named in :data:`LEAD_PARTS` get channel volume ``v * 10 ** (gain_db / 40)``
     (the MIDI volume controller acts as ``40 * log10(v / 127)`` dB), rounded and clipped to
-    0..127; the other parts, the labels and the timing are unchanged. Varying the lead's
-    level teaches a network that the harmony is the accompaniment's, whatever the melody sings
-    over it.
+    0..127; the other parts, the labels and the timing are unchanged. Training audio with the
+    lead at varied levels lets a network practise hearing the accompaniment's harmony under a
+    louder or quieter tune.
     """
     factor = 10.0 ** (gain_db / 40.0)
     parts = tuple(
