@@ -740,6 +740,8 @@ class _TrainDisplay:
                 )
                 line += f"; validation loss {m['val_loss']:.3f}, accuracy {val}"
             line += f"; {m['frames_per_second']:.0f} frames/s"
+            if m.get("skipped_steps"):
+                line += f"; {m['skipped_steps']:.0f} steps skipped (loss not finite)"
             if event.info.get("improved"):
                 line += " *"
             console.print(line)

@@ -33,6 +33,17 @@ __all__ = [
 #: Smoothing term ``s`` of the Tversky index (keeps it defined for empty vectors).
 TVERSKY_SMOOTH = 1.0
 
+#: Floor of the base of the focal factors ``(1 - p_t) ** gamma`` and ``(1 - TI) ** gamma``.
+#: For ``gamma < 1`` the power's derivative is infinite at 0, which a confident network reaches
+#: in float32 (saturated sigmoids give ``TI == 1`` exactly); the floor keeps every gradient
+#: finite and changes a loss by at most ``FOCAL_FLOOR ** gamma``.
+FOCAL_FLOOR = 1e-6
+
+
+def _focal_factor(x: Any, gamma: float) -> Any:
+    """Return ``max(x, FOCAL_FLOOR) ** gamma`` (zero gradient below the floor)."""
+    return ops.power(ops.maximum(x, FOCAL_FLOOR), gamma)
+
 
 def masked_mean(values: Any, weights: Any | None = None) -> Any:
     """Return ``sum(values * weights) / sum(weights)``, 0 when all weights are 0.
@@ -96,7 +107,7 @@ def focal_loss(
         target = target * (1.0 - label_smoothing) + label_smoothing / n_classes
     log_p = ops.log_softmax(logits, axis=-1)
     p = ops.exp(log_p)
-    per_class = -target * ops.power(1.0 - p, gamma) * log_p
+    per_class = -target * _focal_factor(1.0 - p, gamma) * log_p
     loss = alpha * ops.sum(per_class, axis=-1)
     if weights is None:
         weights = ops.cast(labels >= 0, "float32")
@@ -209,4 +220,4 @@ def focal_tversky_loss(
         Mean ``(1 - TI) ** gamma`` over the weighted frames.
     """
     ti = tversky_index(chroma_probabilities(logits), targets, alpha=alpha, beta=beta, smooth=smooth)
-    return masked_mean(ops.power(ops.maximum(1.0 - ti, 0.0), gamma), weights)
+    return masked_mean(_focal_factor(1.0 - ti, gamma), weights)

@@ -20,6 +20,9 @@ Run folder
     order and augmentation draw from a generator seeded by ``(seed, epoch)``, so a resumed
     epoch sees the same data as an uninterrupted run.
 
+A step with a non-finite loss or gradient is skipped and counted (``skipped_steps``); an epoch
+that diverges raises :class:`TrainError` before it writes anything.
+
 TensorFlow is imported inside :func:`train`; importing this module stays light.
 """
 
@@ -571,7 +574,17 @@ def _make_steps(model: Any, optimizer: Any, cfg: ChordNetConfig) -> tuple[Any, A
             logits = model({"features": b["features"], "mask": b["mask"]}, training=True)
             values = losses_and_counts(logits, b)
         grads = tape.gradient(values["loss"], variables)
-        optimizer.apply_gradients(zip(grads, variables, strict=True))
+        finite = tf.logical_and(
+            tf.math.is_finite(values["loss"]), tf.math.is_finite(tf.linalg.global_norm(grads))
+        )
+
+        def apply() -> Any:
+            optimizer.apply_gradients(zip(grads, variables, strict=True))
+            return tf.constant(0.0)
+
+        # A non-finite loss or gradient would turn every weight into NaN (clipping by the
+        # global norm spreads it); such a step is skipped and counted instead.
+        values["skipped"] = tf.cond(finite, apply, lambda: tf.constant(1.0))
         return values
 
     @tf.function(input_signature=[spec])
@@ -606,8 +619,13 @@ class _Meter:
         self.sums: dict[str, float] = {}
 
     def add(self, values: Mapping[str, Any]) -> None:
+        if float(values.get("skipped", 0.0)):
+            self.sums["skipped"] = self.sums.get("skipped", 0.0) + 1.0
+            return
         frames = float(values["frames"])
         for key, value in values.items():
+            if key == "skipped":
+                continue
             v = float(value)
             if key.endswith("_hit") or key.endswith("_n") or key == "frames":
                 self.sums[key] = self.sums.get(key, 0.0) + v
@@ -618,13 +636,15 @@ class _Meter:
     def result(self, prefix: str = "") -> dict[str, float]:
         out = {}
         for key, value in self.sums.items():
-            if key.endswith("#w") or key.endswith("_hit") or key.endswith("_n") or key == "frames":
+            if key.endswith(("#w", "_hit", "_n")) or key in ("frames", "skipped"):
                 continue
             out[prefix + key] = value / max(self.sums[f"{key}#w"], 1e-9)
         for head in _ACC_KEYS:
             n = self.sums.get(f"{head}_n", 0.0)
             if n:
                 out[f"{prefix}{head}_acc"] = self.sums[f"{head}_hit"] / n
+        if "skipped" in self.sums:
+            out[f"{prefix}skipped_steps"] = self.sums["skipped"]
         return out
 
 
@@ -668,8 +688,9 @@ def train(
     Raises
     ------
     TrainError
-        If the run folder holds another run and `resume` is False, or the checkpoint is
-        damaged.
+        If the run folder holds another run and `resume` is False, the checkpoint is
+        damaged, or an epoch diverges (validation loss not finite, or more than half of its
+        steps skipped for a non-finite loss or gradient); a diverged epoch writes nothing.
     DatasetError
         If the data folder is missing or holds no usable song. Single bad files are skipped
         and reported as ``'problem'`` events.
@@ -829,7 +850,14 @@ def train(
             metrics.update(val_meter.result("val_"))
             score = metrics["val_loss"]
         else:
-            score = metrics["loss"]
+            score = metrics.get("loss", math.nan)
+        skipped = int(metrics.get("skipped_steps", 0))
+        if not math.isfinite(score) or 2 * skipped > steps:
+            reason = f"{skipped} of {steps} steps" if skipped else "the loss"
+            raise TrainError(
+                f"training in '{out}' diverged in epoch {epoch} ({reason} not finite); the "
+                f"weights and checkpoint of the epochs before are kept (try a lower learning rate)"
+            )
         metrics["epoch"] = epoch
         history.append(metrics)
         improved = score < best["score"]

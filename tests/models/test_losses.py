@@ -81,3 +81,23 @@ def test_tversky_masks_frames_and_rewards_the_right_answer():
     only_good = float(losses.tversky_loss(logits, targets, weights=[1.0, 0.0]))
     assert only_good < 1e-3 < both
     assert float(losses.tversky_loss(logits, targets, weights=[0.0, 0.0])) == 0.0
+
+
+@pytest.mark.parametrize("gamma", [0.5, 0.75, 1.0, 2.0])
+def test_gradients_stay_finite_for_saturated_right_answers(gamma):
+    # Logits of +-40 saturate float32 sigmoids and softmaxes, so TI == 1 and p_t == 1
+    # exactly; a (1 - x) ** gamma with gamma < 1 has an infinite derivative there, which
+    # once turned a whole training run's weights into NaN. The second frame is masked.
+    tf = pytest.importorskip("tensorflow")
+    target = _c_major_target()
+    saturated = tf.Variable(np.stack([np.where(target > 0, 40.0, -40.0)] * 2).astype(np.float32))
+    classes = tf.Variable(np.array([[40.0, -40.0, -40.0]] * 2, dtype=np.float32))
+    with tf.GradientTape(persistent=True) as tape:
+        ft = losses.focal_tversky_loss(
+            saturated, np.stack([target, target]), weights=[1.0, 0.0], gamma=gamma
+        )
+        fl = losses.focal_loss(classes, np.array([0, 0], dtype=np.int32), gamma=gamma)
+    for value, var in ((ft, saturated), (fl, classes)):
+        grad = tape.gradient(value, var).numpy()
+        assert np.isfinite(grad).all()
+        assert 0.0 <= float(value) <= 1.01 * losses.FOCAL_FLOOR**gamma

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import math
 import shutil
 
 import numpy as np
@@ -163,6 +164,45 @@ def test_init_starts_from_a_trained_model_with_balanced_draws_and_weights(synth,
         TrainConfig(balance=-0.5)
     with pytest.raises(ValueError, match="quality_weight"):
         TrainConfig(quality_weight=-1.0)
+
+
+@pytest.mark.slow
+def test_non_finite_steps_are_skipped_and_a_diverged_epoch_keeps_the_last_checkpoint(
+    synth, tmp_path, monkeypatch
+):
+    import tensorflow as tf
+
+    import models.losses
+
+    poison = tf.Variable(1.0)  # multiplies the chroma loss: 1 leaves it alone, NaN poisons it
+    real = models.losses.tversky_loss
+    monkeypatch.setattr(models.losses, "tversky_loss", lambda *a, **k: real(*a, **k) * poison)
+    run, starts = tmp_path / "run", []
+
+    def control(event):
+        if event.kind == "start":
+            starts.append(event.info["steps_per_epoch"])
+        if event.kind == "step" and event.epoch == 2:
+            poison.assign(math.nan if event.step == 1 else 1.0)  # the second step only
+        if event.kind == "epoch" and event.epoch == 2:
+            poison.assign(math.nan)  # all of epoch 3
+            snapshot["weights"] = (run / WEIGHTS_FILE).read_bytes()
+            snapshot["checkpoint"] = (run / CHECKPOINT_FILE).read_bytes()
+
+    snapshot = {}
+    config = _config(3, example_frames=48)
+    with pytest.raises(TrainError, match=r"diverged in epoch 3 \(\d+ of \d+ steps not finite\)"):
+        train(synth, out_dir=run, config=config, cache_dir=tmp_path / "c", on_event=control)
+    assert starts[0] >= 3
+    history = json.loads((run / HISTORY_FILE).read_text())
+    assert [h["epoch"] for h in history] == [1, 2]
+    assert "skipped_steps" not in history[0] and history[1]["skipped_steps"] == 1
+    assert all(math.isfinite(history[1][k]) for k in ("loss", "chord", "chroma"))
+    # the diverged epoch wrote nothing: weights and checkpoint are epoch 2's, and finite
+    assert (run / WEIGHTS_FILE).read_bytes() == snapshot["weights"]
+    assert (run / CHECKPOINT_FILE).read_bytes() == snapshot["checkpoint"]
+    with np.load(run / CHECKPOINT_FILE) as saved:
+        assert all(np.isfinite(saved[n]).all() for n in saved.files if n != "state")
 
 
 def test_draw_seed_gives_a_stage_new_draws_and_keeps_them_reproducible():
