@@ -853,7 +853,7 @@ def train(
             score = metrics.get("loss", math.nan)
         skipped = int(metrics.get("skipped_steps", 0))
         if not math.isfinite(score) or 2 * skipped > steps:
-            reason = f"{skipped} of {steps} steps" if skipped else "the loss"
+            reason = f"{skipped} of {steps} steps" if skipped else "loss"
             raise TrainError(
                 f"training in '{out}' diverged in epoch {epoch} ({reason} not finite); the "
                 f"weights and checkpoint of the epochs before are kept (try a lower learning rate)"
