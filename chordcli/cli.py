@@ -125,6 +125,10 @@ def _root(
 # ---------------------------------------------------------------------------
 # transcribe
 
+_LINK_AUDIO_HELP = (
+    "For an HTML page: link the audio by its path relative to the page instead of embedding it."
+)
+
 
 @app.command()
 @_handles_errors
@@ -199,6 +203,7 @@ def transcribe(
         bool,
         typer.Option("--beat-sync", help="Move chord changes to the nearest beat."),
     ] = False,
+    link_audio: Annotated[bool, typer.Option("--link-audio", help=_LINK_AUDIO_HELP)] = False,
     overwrite: Annotated[
         bool,
         typer.Option("--overwrite", help="Replace output files that already exist."),
@@ -216,6 +221,8 @@ def transcribe(
         chordcli transcribe *.flac -o out/ --format jams
 
         chordcli transcribe song.mp3 -o song.musicxml --capo 2
+
+        chordcli transcribe song.mp3 -o song.html
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -261,7 +268,9 @@ def transcribe(
                     keep=plot is not None,
                 )
                 t = result.transcription
-                _write_transcription(t, target, fmt=fmt, overwrite=overwrite)
+                _write_transcription(
+                    t, target, fmt=fmt, overwrite=overwrite, audio=path, link_audio=link_audio
+                )
                 if plot is not None:
                     from chordcli.plot import plot_transcription
 
@@ -296,15 +305,36 @@ def transcribe(
 
 
 def _write_transcription(
-    transcription: Transcription, target: Path | None, *, fmt: OutputFormat, overwrite: bool
+    transcription: Transcription,
+    target: Path | None,
+    *,
+    fmt: OutputFormat,
+    overwrite: bool,
+    audio: Path | None = None,
+    link_audio: bool = False,
 ) -> None:
-    """Write a transcription to `target` in `fmt`, or to standard output if `target` is None."""
+    """Write a transcription to `target` in `fmt`, or to standard output if `target` is None.
+
+    `audio` and `link_audio` are for the HTML page (the other formats hold no audio).
+    """
     from chordcli import writers
 
+    if fmt is not OutputFormat.HTML:
+        audio = None
     if target is not None:
-        writers.write_transcription(transcription, target, format=fmt, overwrite=overwrite)
+        writers.write_transcription(
+            transcription,
+            target,
+            format=fmt,
+            overwrite=overwrite,
+            audio=audio,
+            link_audio=link_audio,
+        )
         return
-    typer.echo(writers.format_transcription(transcription, format=fmt), nl=False)
+    text = writers.format_transcription(
+        transcription, format=fmt, audio=audio, link_audio=link_audio
+    )
+    typer.echo(text, nl=False)
 
 
 def _resolve_format(output_format: OutputFormat | None, output: Path | None) -> OutputFormat:
@@ -426,6 +456,16 @@ def export(
             show_default=False,
         ),
     ] = None,
+    audio: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="FILE",
+            help="For an HTML page: the recording it plays (an input without beats takes its "
+            "beats from the recording).",
+            show_default=False,
+        ),
+    ] = None,
+    link_audio: Annotated[bool, typer.Option("--link-audio", help=_LINK_AUDIO_HELP)] = False,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Replace the output file if it exists.")
     ] = False,
@@ -443,6 +483,8 @@ def export(
         chordcli export song.lab -o song.musicxml --tempo 96 --beats-per-bar 3
 
         chordcli export song.json -o song.mid
+
+        chordcli export song.lab --audio song.mp3 -o song.html
     """
     import dataclasses
 
@@ -464,6 +506,11 @@ def export(
         )
     if output is None and fmt.is_binary:
         raise typer.BadParameter(f"{fmt.value} output needs a file", param_hint="'-o' / '--output'")
+    if (audio is not None or link_audio) and fmt is not OutputFormat.HTML:
+        hint = "'--audio'" if audio is not None else "'--link-audio'"
+        raise typer.BadParameter("is for an HTML page (-o FILE.html)", param_hint=hint)
+    if link_audio and audio is None:
+        raise typer.BadParameter("needs --audio FILE", param_hint="'--link-audio'")
 
     if output is not None:
         check_output_path(output, overwrite=overwrite)
@@ -474,13 +521,20 @@ def export(
         )
     if beats_per_bar is not None:
         transcription = dataclasses.replace(transcription, beats_per_bar=beats_per_bar)
+    if audio is not None and tempo is None:
+        from chordcli.writers.html import with_audio_beats
+
+        transcription = with_audio_beats(transcription, audio)
     n = len(transcription.segments)
     summary = f"{source}: {n} {_plural(n, 'chord segment')}, key {key_name(transcription.key)}"
     if output is None:
         _report(summary)
-        typer.echo(format_transcription(transcription, format=fmt), nl=False)
+        text = format_transcription(transcription, format=fmt, audio=audio, link_audio=link_audio)
+        typer.echo(text, nl=False)
         return
-    written = write_transcription(transcription, output, format=fmt, overwrite=overwrite)
+    written = write_transcription(
+        transcription, output, format=fmt, overwrite=overwrite, audio=audio, link_audio=link_audio
+    )
     _report(f"{summary} -> {written} ({fmt.value})")
 
 

@@ -30,6 +30,8 @@ class OutputFormat(StrEnum):
     """ChordPro chord chart."""
     MIDI = "midi"
     """Standard MIDI file voicing the chords (binary)."""
+    HTML = "html"
+    """Self-contained HTML page: audio player and chord chart (:mod:`chordcli.writers.html`)."""
 
     @property
     def suffix(self) -> str:
@@ -51,6 +53,7 @@ SUFFIXES: dict[OutputFormat, tuple[str, ...]] = {
     OutputFormat.LEADSHEET: (".md", ".txt"),
     OutputFormat.CHORDPRO: (".cho", ".chordpro", ".chopro", ".crd"),
     OutputFormat.MIDI: (".mid", ".midi"),
+    OutputFormat.HTML: (".html", ".htm"),
 }
 
 #: Format used when neither an option nor the output's suffix selects one.

@@ -11,6 +11,7 @@ leadsheet   ``.md`` (Markdown), ``.txt`` (plain)       :mod:`chordcli.writers.ch
 chordpro    ``.cho``, ``.chordpro``, ``.chopro``,      :mod:`chordcli.writers.charts`
             ``.crd``
 midi        ``.mid``, ``.midi``                        :mod:`chordcli.writers.midi`
+html        ``.html``, ``.htm``                        :mod:`chordcli.writers.html`
 ==========  =========================================  ==========================================
 
 The formats and their suffixes are defined once, in :mod:`chordcli.formats`; :data:`FORMATS`
@@ -107,6 +108,12 @@ def _midi(transcription: Transcription) -> bytes:
     return format_midi(transcription)
 
 
+def _html(transcription: Transcription) -> str:
+    from chordcli.writers.html import format_html
+
+    return format_html(transcription)
+
+
 _RENDER: dict[OutputFormat, Callable[[Transcription], str | bytes]] = {
     OutputFormat.LAB: _lab,
     OutputFormat.JSON: _json,
@@ -115,6 +122,7 @@ _RENDER: dict[OutputFormat, Callable[[Transcription], str | bytes]] = {
     OutputFormat.LEADSHEET: _leadsheet,
     OutputFormat.CHORDPRO: _chordpro,
     OutputFormat.MIDI: _midi,
+    OutputFormat.HTML: _html,
 }
 
 #: Every output format with its suffixes and renderer.
@@ -124,7 +132,13 @@ FORMATS: dict[OutputFormat, Writer] = {
 
 
 def render_transcription(
-    transcription: Transcription, *, format: OutputFormat | str, markdown: bool = True
+    transcription: Transcription,
+    *,
+    format: OutputFormat | str,
+    markdown: bool = True,
+    audio: str | os.PathLike[str] | None = None,
+    link_audio: bool = False,
+    page_dir: str | os.PathLike[str] = ".",
 ) -> str | bytes:
     """Render a transcription in a format.
 
@@ -134,9 +148,15 @@ def render_transcription(
         The transcription.
     format : OutputFormat or str
         Format name (``lab``, ``json``, ``jams``, ``musicxml``, ``leadsheet``, ``chordpro``,
-        ``midi``).
+        ``midi``, ``html``).
     markdown : bool, optional
         For ``leadsheet``: Markdown (default) or plain text.
+    audio : str or os.PathLike, optional
+        For ``html``: the audio file the page plays, embedded unless `link_audio`.
+    link_audio : bool, optional
+        For ``html``: link `audio` by its path relative to `page_dir` instead of embedding it.
+    page_dir : str or os.PathLike, optional
+        For ``html``: the directory the page is written to.
 
     Returns
     -------
@@ -147,8 +167,15 @@ def render_transcription(
     ------
     ValueError
         If `format` is not a format name, or the transcription holds invalid segments.
+    ChordcliError
+        If `audio` cannot be read or is not a kind of audio browsers play.
     """
     fmt = OutputFormat(format)
+    if fmt is OutputFormat.HTML and audio is not None:
+        from chordcli.writers.html import audio_source, format_html
+
+        src = audio_source(audio, link=link_audio, page_dir=page_dir)
+        return format_html(transcription, audio_src=src)
     if fmt is OutputFormat.LEADSHEET and not markdown:
         from chordcli.writers.charts import format_leadsheet
 
@@ -157,7 +184,12 @@ def render_transcription(
 
 
 def format_transcription(
-    transcription: Transcription, *, format: OutputFormat | str, markdown: bool = True
+    transcription: Transcription,
+    *,
+    format: OutputFormat | str,
+    markdown: bool = True,
+    audio: str | os.PathLike[str] | None = None,
+    link_audio: bool = False,
 ) -> str:
     """Render a transcription in a text format (see :func:`render_transcription`).
 
@@ -166,7 +198,9 @@ def format_transcription(
     ValueError
         If `format` is binary (MIDI) or not a format name.
     """
-    rendered = render_transcription(transcription, format=format, markdown=markdown)
+    rendered = render_transcription(
+        transcription, format=format, markdown=markdown, audio=audio, link_audio=link_audio
+    )
     if isinstance(rendered, bytes):
         raise ValueError(f"{OutputFormat(format).value} is a binary format; write it to a file")
     return rendered
@@ -178,6 +212,8 @@ def write_transcription(
     *,
     format: OutputFormat | str | None = None,
     overwrite: bool = False,
+    audio: str | os.PathLike[str] | None = None,
+    link_audio: bool = False,
 ) -> Path:
     """Write a transcription to a file, atomically.
 
@@ -192,6 +228,10 @@ def write_transcription(
         Format; default: from the suffix of `path`.
     overwrite : bool, optional
         Whether an existing file may be replaced.
+    audio : str or os.PathLike, optional
+        For ``html``: the audio file the page plays (see :func:`render_transcription`).
+    link_audio : bool, optional
+        For ``html``: link `audio` by a path relative to the page instead of embedding it.
 
     Returns
     -------
@@ -215,7 +255,14 @@ def write_transcription(
         )
     check_output_path(path, overwrite=overwrite)
     suffix = path.suffix.lower()
-    rendered = render_transcription(transcription, format=fmt, markdown=suffix != ".txt")
+    rendered = render_transcription(
+        transcription,
+        format=fmt,
+        markdown=suffix != ".txt",
+        audio=audio,
+        link_audio=link_audio,
+        page_dir=path.parent,
+    )
     if fmt is OutputFormat.MUSICXML and suffix == ".mxl":
         from chordcli.writers.musicxml import compress_musicxml
 

@@ -28,7 +28,7 @@ from chordcli.bars import BarChord, BarGrid, chart_bars
 from chordcli.segments import Transcription
 from theory.keys import KEY_NONE, chord_symbol, key_is_minor, key_name, key_tonic_name
 
-__all__ = ["BARS_PER_LINE", "format_chordpro", "format_leadsheet"]
+__all__ = ["BARS_PER_LINE", "chart_title", "format_chordpro", "format_leadsheet"]
 
 #: Bars on each line of a chart.
 BARS_PER_LINE: int = 4
@@ -70,7 +70,7 @@ def format_leadsheet(
     info.append(f"Tempo: {_tempo(transcription, grid.tempo_bpm)} bpm")
     info.append(f"Time: {grid.beats_per_bar}/4")
     header = " · ".join(info)
-    title = _title(transcription)
+    title = chart_title(transcription)
     if markdown:
         return f"# {title}\n\n{header}\n\n```\n" + "".join(f"{x}\n" for x in lines) + "```\n"
     return f"{title}\n{header}\n\n" + "".join(f"{x}\n" for x in lines)
@@ -102,7 +102,7 @@ def format_chordpro(transcription: Transcription, *, bars_per_line: int = BARS_P
 
     rows = _rows(bars, symbol, per_bar=grid.beats_per_bar, bars_per_line=bars_per_line)
     lines = _align([[text for text, _ in row] for row in rows])
-    directives = [f"{{title: {_title(transcription)}}}"]
+    directives = [f"{{title: {chart_title(transcription)}}}"]
     if transcription.key != KEY_NONE:
         minor = "m" if key_is_minor(transcription.key) else ""
         directives.append(f"{{key: {key_tonic_name(transcription.key)}{minor}}}")
@@ -178,6 +178,6 @@ def _tempo(transcription: Transcription, grid_tempo_bpm: float) -> int:
     return round(tempo)
 
 
-def _title(transcription: Transcription) -> str:
+def chart_title(transcription: Transcription) -> str:
     """Title of a chart: the name of the source file without its suffix."""
     return Path(transcription.source).stem if transcription.source else "Untitled"
