@@ -3,8 +3,8 @@
 The page holds an audio player and the chords laid out in bars (the bar grid of
 :mod:`chordcli.bars`, as in the lead sheet). While the audio plays, the chord sounding is
 highlighted, marked ``aria-current="true"`` and scrolled into view; a click on a chord or a bar
-seeks there; space plays and pauses, the left and right arrows move by bar. The header shows
-the key, tempo, metre, tuning (when the transcription has one) and model.
+seeks there; space plays and pauses, the left and right arrows move by bar, up and down by
+line. The header shows the key, tempo, metre, tuning (when the transcription has one) and model.
 
 Transpose, capo and simplify (full / sevenths / triads) respell the chart without spelling a
 chord in the page: :func:`page_data` spells every chord of the song, and of its alternatives,
@@ -136,8 +136,11 @@ def page_data(transcription: Transcription) -> dict[str, Any]:
             end_s = clip(grid.beats_s[beat0 + part.beat + part.n_beats])
             if end_s - start_s < _MIN_PART_S:
                 # A sliver left by clipping the grid to the recording joins the chord before.
-                if chords:
-                    chords[-1]["end_s"] = end_s
+                previous = chords or (page_bars[-1]["chords"] if page_bars else [])
+                if previous:
+                    previous[-1]["end_s"] = end_s
+                    if not chords:
+                        page_bars[-1]["end_s"] = end_s
                 continue
             alternatives = _segment_alternatives(segments, starts, part.label, start_s, end_s)
             chords.append(
@@ -335,8 +338,8 @@ _TEMPLATE = """<!DOCTYPE html>
 </div>
 </section>
 <main id="chart" aria-label="Chords"></main>
-<footer>Space: play/pause &middot; &larr; &rarr;: previous/next bar &middot; click a chord to
-jump there.</footer>
+<footer>Space: play/pause &middot; &larr; &rarr;: previous/next bar &middot; &uarr; &darr;:
+previous/next line &middot; click a chord to jump there.</footer>
 <script type="application/json" id="chart-data">{data}</script>
 <script>
 {script}</script>

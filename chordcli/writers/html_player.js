@@ -134,7 +134,12 @@
     seek(bars[target].start);
   }
 
+  function barsPerRow() {
+    return getComputedStyle(chart).gridTemplateColumns.split(" ").length;
+  }
+
   function bindControls() {
+    const steps = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -1, ArrowDown: 1 };
     const limits = { transpose: [-11, 11], capo: [0, 11] };
     for (const name of ["transpose", "capo"]) {
       for (const [suffix, step] of [["-down", -1], ["-up", 1]]) {
@@ -155,9 +160,10 @@
       if (event.key === " " && audio) {
         event.preventDefault();
         if (audio.paused) audio.play().catch(function () {}); else audio.pause();
-      } else if (event.key === "ArrowRight" || event.key === "ArrowLeft") {
+      } else if (event.key in steps) {
         event.preventDefault();
-        moveBar(event.key === "ArrowRight" ? 1 : -1);
+        moveBar(steps[event.key] * (event.key.startsWith("ArrowU") ||
+          event.key.startsWith("ArrowD") ? barsPerRow() : 1));
       }
     });
     if (audio) {

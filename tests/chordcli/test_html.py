@@ -298,3 +298,17 @@ def test_transcribe_to_html_embeds_the_input(runner, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "base64" not in linked.read_text(encoding="utf-8")
+
+
+def test_a_sliver_after_the_last_bar_line_joins_the_last_chord():
+    beats = tuple(0.5 * i for i in range(17))  # 4 bars of 4/4 at 120 bpm
+    song = Transcription(
+        segments=(ChordSegment(0.0, 4.0, "C:maj"), ChordSegment(4.0, 8.01, "G:maj")),
+        duration_s=8.01,
+        beats_s=beats,
+        downbeats_s=beats[::4][:-1],
+    )
+    data = page_data(song)
+    assert len(data["bars"]) == 4
+    assert data["bars"][-1]["end_s"] == data["bars"][-1]["chords"][-1]["end_s"] == 8.01
+    assert _timeline(data) == [(0.0, 4.0, "C:maj"), (4.0, 8.01, "G:maj")]

@@ -108,6 +108,10 @@ def test_page_plays_follows_the_audio_seeks_and_transposes(browser, page, tmp_pa
     bar = max(i for i, s in enumerate(bar_starts) if s <= now + 1e-6)
     browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_RIGHT)
     assert _state(browser)[0] == pytest.approx(bar_starts[bar + 1], abs=0.01)
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_DOWN)  # a row: 4 bars
+    assert _state(browser)[0] == pytest.approx(bar_starts[bar + 5], abs=0.01)
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ARROW_LEFT)
+    assert _state(browser)[0] == pytest.approx(bar_starts[bar + 4], abs=0.01)
 
     # Transpose +2 respells the chart and the key from the embedded tables.
     up = browser.find_element(By.ID, "transpose-up")
