@@ -204,6 +204,14 @@ def transcribe(
         typer.Option("--beat-sync", help="Move chord changes to the nearest beat."),
     ] = False,
     link_audio: Annotated[bool, typer.Option("--link-audio", help=_LINK_AUDIO_HELP)] = False,
+    tuning: Annotated[
+        str,
+        typer.Option(
+            metavar="auto|CENTS",
+            help="Tuning of the recording in cents from A = 440 Hz (-50..50): 'auto' "
+            "estimates it from each file; the analysis is centred on it.",
+        ),
+    ] = "auto",
     overwrite: Annotated[
         bool,
         typer.Option("--overwrite", help="Replace output files that already exist."),
@@ -233,6 +241,7 @@ def transcribe(
 
     fmt = _resolve_format(output_format, output)
     outputs = _plan_outputs(audio, output=output, fmt=fmt)
+    tuning_cents = _parse_tuning(tuning)
     if plot is not None:
         if len(audio) > 1:
             raise typer.BadParameter("--plot takes one input file only", param_hint="'--plot'")
@@ -265,6 +274,7 @@ def transcribe(
                     beat_sync=beat_sync,
                     transpose=transpose,
                     capo=capo,
+                    tuning_cents=tuning_cents,
                     keep=plot is not None,
                 )
                 t = result.transcription
@@ -302,6 +312,16 @@ def transcribe(
         )
     if n_failed:
         raise typer.Exit(1)
+
+
+def _parse_tuning(text: str) -> float | None:
+    """Parse ``--tuning`` into cents, None for auto; a usage error if invalid."""
+    from models.tuning import TuningError, parse_tuning
+
+    try:
+        return parse_tuning(text)
+    except TuningError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--tuning'") from None
 
 
 def _write_transcription(

@@ -7,6 +7,7 @@ Layout (UTF-8, indented; times in seconds)::
       "version": 1,
       "source": "song.wav",
       "model": "template",
+      "tuning_cents": -12.3,       # tuning the features were centred on (null if unknown)
       "duration_s": 212.5,
       "key": "A:minor",            # JAMS key_mode value, "N" for no key
       "key_name": "A minor",
@@ -70,6 +71,7 @@ def format_json(transcription: Transcription) -> str:
         "version": JSON_VERSION,
         "source": t.source,
         "model": t.model,
+        "tuning_cents": _round(t.tuning_cents, 1),
         "duration_s": _round(t.duration_s),
         "key": key_to_jams(t.key),
         "key_name": key_name(t.key),
@@ -179,6 +181,7 @@ def parse_json(text: str, *, source: str = "<string>") -> Transcription:
             beats_per_bar=int(data.get("beats_per_bar", 4)),
             source=data.get("source"),
             model=data.get("model"),
+            tuning_cents=_optional_float(data.get("tuning_cents")),
         )
     except (KeyError, TypeError, ValueError, ChordLabelError, KeyError_) as exc:
         what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)

@@ -3,7 +3,8 @@
 Stages of :func:`analyse_audio` (each timed, see :class:`StageTimes`):
 
 1. **cqt**: :func:`models.cqt.cqt` over the whole recording with the model's own feature
-   parameters (``backend.cqt_config``), computed in blocks;
+   parameters (``backend.cqt_config``), computed in blocks and centred on the recording's
+   tuning (:func:`models.tuning.estimate_tuning` unless given);
 2. **model**: ``backend.predict`` gives per-frame posteriors (:class:`models.backend.ModelOutput`);
 3. **decode**: :func:`theory.decode.decode` turns them into chord segments (slash chords from
    the bass head); the key is the class with the highest mean key posterior;
@@ -111,6 +112,7 @@ def analyse_audio(
     capo: int = 0,
     key_weight: float = DEFAULT_KEY_WEIGHT,
     vector_weight: float | None = None,
+    tuning_cents: float | None = None,
     keep: bool = False,
 ) -> Analysis:
     """Transcribe decoded audio, timing each stage.
@@ -134,6 +136,9 @@ def analyse_audio(
     vector_weight : float, optional
         Weight of the smoothed-vector score in the decoder; None takes the model's
         (``backend.decoder.vector_weight``).
+    tuning_cents : float, optional
+        Tuning of the recording in cents from A = 440 Hz (-50 .. 50); the CQT is centred on
+        it. None estimates it from the audio (:func:`models.tuning.estimate_tuning`).
     keep : bool
         Keep the features and the model output in the result (for figures).
 
@@ -148,13 +153,21 @@ def analyse_audio(
         If ``vocab`` is unknown or ``capo`` is out of range.
     """
     from models.cqt import cqt
+    from models.tuning import estimate_tuning
 
     if vocab not in VOCABULARIES:
         raise ValueError(f"unknown vocabulary {vocab!r} (hint: one of {', '.join(VOCABULARIES)})")
     if not 0 <= capo <= 11:
         raise ValueError(f"capo must be a fret 0..11, got {capo}")
     clock = time.perf_counter()
-    features = cqt(audio.samples, sample_rate_hz=audio.sample_rate_hz, config=backend.cqt_config)
+    if tuning_cents is None:
+        tuning_cents = estimate_tuning(audio.samples, sample_rate_hz=audio.sample_rate_hz)
+    features = cqt(
+        audio.samples,
+        sample_rate_hz=audio.sample_rate_hz,
+        config=backend.cqt_config,
+        tuning_cents=tuning_cents,
+    )
     cqt_s = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -226,6 +239,7 @@ def analyse_audio(
         beats_per_bar=DEFAULT_BEATS_PER_BAR,
         source=str(audio.path) if audio.path is not None else None,
         model=backend.name,
+        tuning_cents=round(float(tuning_cents), 1),
     )
     times = StageTimes(cqt_s=cqt_s, model_s=model_s, decode_s=decode_s, beats_s=beats_s)
     return Analysis(
@@ -246,6 +260,7 @@ def analyse_file(
     capo: int = 0,
     key_weight: float = DEFAULT_KEY_WEIGHT,
     vector_weight: float | None = None,
+    tuning_cents: float | None = None,
     keep: bool = False,
 ) -> Analysis:
     """Read an audio file and transcribe it (see :func:`analyse_audio` for the parameters).
@@ -274,6 +289,7 @@ def analyse_file(
         capo=capo,
         key_weight=key_weight,
         vector_weight=vector_weight,
+        tuning_cents=tuning_cents,
         keep=keep,
     )
     return replace(result, times=replace(result.times, load_s=load_s))

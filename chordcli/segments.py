@@ -62,6 +62,9 @@ class Transcription:
         The audio file (or the transcription file read back).
     model : str or None
         Name of the model that produced it, for provenance.
+    tuning_cents : float or None
+        Tuning of the recording in cents from A = 440 Hz that the features were centred on
+        (estimated or given), or None if unknown.
     """
 
     segments: tuple[ChordSegment, ...]
@@ -74,3 +77,4 @@ class Transcription:
     beats_per_bar: int = 4
     source: str | None = None
     model: str | None = None
+    tuning_cents: float | None = None

@@ -198,6 +198,32 @@ class CQTConfig:
         f_top = self.fmin_hz * 2.0 ** ((self.n_bins - 1) / self.bins_per_octave)
         return f_top + 2.0 * (self.alpha * f_top + self.gamma_hz) / self.filter_scale
 
+    def retuned(self, tuning_cents: float) -> CQTConfig:
+        """Return the config with every bin moved by `tuning_cents` (``fmin_hz`` scaled).
+
+        Parameters
+        ----------
+        tuning_cents : float
+            Offset in cents, -50 .. 50; 0 returns this config itself.
+
+        Returns
+        -------
+        CQTConfig
+            ``fmin_hz * 2 ** (tuning_cents / 1200)``, the other fields unchanged.
+
+        Raises
+        ------
+        CQTParameterError
+            If `tuning_cents` is not a finite number in -50 .. 50.
+        """
+        number = isinstance(tuning_cents, int | float | np.number)
+        ok = number and not isinstance(tuning_cents, bool)
+        if not (ok and math.isfinite(tuning_cents) and -50.0 <= tuning_cents <= 50.0):
+            raise CQTParameterError(f"tuning_cents must be in -50..50, got {tuning_cents!r}")
+        if tuning_cents == 0:
+            return self
+        return dataclasses.replace(self, fmin_hz=self.fmin_hz * 2.0 ** (tuning_cents / 1200.0))
+
     def to_dict(self) -> dict[str, Any]:
         """Return the parameters as a JSON-ready dict (for a model's ``config.json``).
 
@@ -333,6 +359,7 @@ def cqt(
     sample_rate_hz: int,
     config: CQTConfig = DEFAULT_CQT,
     block_frames: int = DEFAULT_BLOCK_FRAMES,
+    tuning_cents: float = 0.0,
 ) -> np.ndarray:
     """Compute log-compressed variable-Q magnitudes of both channels.
 
@@ -347,6 +374,11 @@ def cqt(
         Feature parameters.
     block_frames : int, optional
         Frames computed per block (memory bound); does not change the result.
+    tuning_cents : float, optional
+        Tuning of the recording in cents from A = 440 Hz (-50 .. 50, see
+        :func:`models.tuning.estimate_tuning`): every centre frequency is multiplied by
+        ``2 ** (tuning_cents / 1200)``, so the bins sit on the recording's semitones.
+        0 (training) leaves `config` as it is.
 
     Returns
     -------
@@ -365,6 +397,7 @@ def cqt(
     frame_times_s : the time of each frame.
     """
     x, up, down = _validate(samples, sample_rate_hz, config, block_frames)
+    config = config.retuned(tuning_cents)
     return _transform(x, up=up, down=down, config=config, block_frames=block_frames, log=True)
 
 
@@ -374,6 +407,7 @@ def cqt_magnitude(
     sample_rate_hz: int,
     config: CQTConfig = DEFAULT_CQT,
     block_frames: int = DEFAULT_BLOCK_FRAMES,
+    tuning_cents: float = 0.0,
 ) -> np.ndarray:
     """Compute linear variable-Q magnitudes of both channels.
 
@@ -392,6 +426,11 @@ def cqt_magnitude(
         Feature parameters.
     block_frames : int, optional
         Frames computed per block (memory bound); does not change the result.
+    tuning_cents : float, optional
+        Tuning of the recording in cents from A = 440 Hz (-50 .. 50, see
+        :func:`models.tuning.estimate_tuning`): every centre frequency is multiplied by
+        ``2 ** (tuning_cents / 1200)``, so the bins sit on the recording's semitones.
+        0 (training) leaves `config` as it is.
 
     Returns
     -------
@@ -404,6 +443,7 @@ def cqt_magnitude(
         If the shape, rate or values of `samples` cannot be used.
     """
     x, up, down = _validate(samples, sample_rate_hz, config, block_frames)
+    config = config.retuned(tuning_cents)
     return _transform(x, up=up, down=down, config=config, block_frames=block_frames, log=False)
 
 

@@ -66,6 +66,7 @@ def example() -> Transcription:
         beats_per_bar=4,
         source="example.wav",
         model="template",
+        tuning_cents=-12.3,
     )
 
 

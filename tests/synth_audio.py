@@ -8,12 +8,18 @@ from theory.harte import parse_chord
 
 
 def chord_progression(
-    labels: list[str], *, chord_s: float = 2.0, sample_rate_hz: int = 22050, seed: int = 0
+    labels: list[str],
+    *,
+    chord_s: float = 2.0,
+    sample_rate_hz: int = 22050,
+    seed: int = 0,
+    tuning_cents: float = 0.0,
 ) -> np.ndarray:
     """Render each chord for `chord_s` seconds: bass note in octave 2, chord tones around C4.
 
     Every note has six harmonics with amplitudes 0.6 ** (h - 1) and a plucked envelope; ``N``
-    is near-silence. Returns mono float32 with a peak of 0.5.
+    is near-silence; every pitch is raised by `tuning_cents` (a detuned instrument).
+    Returns mono float32 with a peak of 0.5.
     """
     rng = np.random.default_rng(seed)
     n = int(chord_s * sample_rate_hz)
@@ -29,7 +35,7 @@ def chord_progression(
                 pc = (chord.root_pc + interval) % 12
                 notes.append(60 + pc - (12 if pc > 7 else 0))
             for midi in notes:
-                f0 = 440.0 * 2 ** ((midi - 69) / 12)
+                f0 = 440.0 * 2 ** ((midi - 69 + tuning_cents / 100) / 12)
                 for h in range(1, 7):
                     if f0 * h < sample_rate_hz / 2:
                         y += 0.6 ** (h - 1) * np.sin(2 * np.pi * f0 * h * t + rng.uniform(0, 6.3))

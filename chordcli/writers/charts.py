@@ -26,6 +26,7 @@ from pathlib import Path
 
 from chordcli.bars import BarChord, BarGrid, chart_bars
 from chordcli.segments import Transcription
+from models.tuning import TUNING_REFERENCE_HZ
 from theory.keys import KEY_NONE, chord_symbol, key_is_minor, key_name, key_tonic_name
 
 __all__ = ["BARS_PER_LINE", "chart_title", "format_chordpro", "format_leadsheet"]
@@ -69,6 +70,8 @@ def format_leadsheet(
         info.append(f"Key: {key_name(transcription.key)}")
     info.append(f"Tempo: {_tempo(transcription, grid.tempo_bpm)} bpm")
     info.append(f"Time: {grid.beats_per_bar}/4")
+    if transcription.tuning_cents is not None:
+        info.append(_tuning(transcription.tuning_cents))
     header = " · ".join(info)
     title = chart_title(transcription)
     if markdown:
@@ -170,6 +173,12 @@ def _align(rows: list[list[str]]) -> list[str]:
         cells = [text.ljust(widths[c]) for c, text in enumerate(row)]
         lines.append(("| " + " | ".join(cells) + " |").rstrip())
     return lines
+
+
+def _tuning(cents: float) -> str:
+    """Header entry for the tuning: ``Tuning: +40 cents (A = 450.3 Hz)``."""
+    a4_hz = TUNING_REFERENCE_HZ * 2 ** (cents / 1200)
+    return f"Tuning: {round(cents):+d} cents (A = {a4_hz:.1f} Hz)"
 
 
 def _tempo(transcription: Transcription, grid_tempo_bpm: float) -> int:

@@ -11,8 +11,8 @@ A transcription becomes one JAMS file with
   (1 = downbeat), or null when downbeats are unknown;
 * ``annotation_metadata`` on each annotation: ``annotation_tools`` ``chordcli <version>``,
   ``data_source`` ``machine estimate`` and the model name in ``annotator``;
-* ``sandbox.chordcli``: the source path, model, tempo and metre, which JAMS namespaces have no
-  place for.
+* ``sandbox.chordcli``: the source path, model, tempo, metre and tuning (``tuning_cents``),
+  which JAMS namespaces have no place for.
 
 The file is validated against the JAMS schema before it is written.
 """
@@ -69,6 +69,7 @@ def build_jams(transcription: Transcription) -> Any:
         "model": t.model,
         "tempo_bpm": _float(t.tempo_bpm),
         "beats_per_bar": t.beats_per_bar,
+        "tuning_cents": _float(t.tuning_cents),
     }
 
     def metadata() -> Any:
@@ -228,6 +229,7 @@ def read_jams(path: str | os.PathLike[str]) -> Transcription:
         beats_per_bar=max(1, beats_per_bar),
         source=extra.get("source") or str(path),
         model=extra.get("model"),
+        tuning_cents=_float(extra.get("tuning_cents")),
     )
 
 

@@ -126,3 +126,19 @@ def test_missing_bundled_weights_suggest_the_template(runner, songs, tmp_path, m
     result = runner.invoke(app, ["transcribe", str(songs[0])])
     assert result.exit_code == 1
     assert DEFAULT_MODEL in result.stderr and "--model template" in result.stderr
+
+
+def test_tuning_option(runner, songs, tmp_path):
+    """--tuning auto reports the estimate, CENTS is used as given, junk is a usage error."""
+    auto = runner.invoke(app, ["transcribe", str(songs[0]), "--model", "template", "-f", "json"])
+    assert auto.exit_code == 0, auto.stderr
+    assert abs(json.loads(auto.stdout)["tuning_cents"]) <= 2.0
+    given = runner.invoke(
+        app, ["transcribe", str(songs[0]), "--model", "template", "-f", "json", "--tuning", "-7"]
+    )
+    assert given.exit_code == 0, given.stderr
+    assert json.loads(given.stdout)["tuning_cents"] == -7.0
+    for bad in ("sharp", "60"):
+        result = runner.invoke(app, ["transcribe", str(songs[0]), "--tuning", bad])
+        assert result.exit_code == 2
+        assert "tuning" in result.stderr and "Traceback" not in result.stderr

@@ -9,6 +9,7 @@ import pytest
 import soundfile
 
 from chordcli import pipeline
+from chordcli.audio import Audio
 from chordcli.errors import AudioError, ChordcliError, OutputExistsError
 from chordcli.jsonio import format_json, parse_json, read_json, write_json
 from chordcli.pipeline import analyse_file, transcribe_audio, transcribe_file
@@ -135,3 +136,24 @@ def test_json_round_trip(song, backend, tmp_path):
         parse_json('{"a": 1}', source="x.json")
     with pytest.raises(ChordcliError, match="x.json"):
         parse_json(format_json(t).replace('"C:maj"', '"C:nope"'), source="x.json")
+
+
+def test_a_clip_40_cents_sharp_transcribes_like_the_in_tune_one(backend):
+    labels = ["C:maj", "A:min", "F:maj7", "G:7", "E:min", "D:min7", "Bb:maj", "C:maj"]
+
+    def run(cents: float, tuning_cents: float | None) -> Transcription:
+        mono = chord_progression(labels, tuning_cents=cents, seed=4)
+        audio = Audio(samples=np.stack([mono, mono], axis=1), sample_rate_hz=22050)
+        return pipeline.analyse_audio(
+            audio, backend=backend, tuning_cents=tuning_cents
+        ).transcription
+
+    in_tune, sharp = run(0.0, None), run(40.0, None)
+    assert abs(in_tune.tuning_cents) <= 2.0
+    assert abs(sharp.tuning_cents - 40.0) <= 10.0
+    assert [s.label for s in sharp.segments] == [s.label for s in in_tune.segments]
+    assert [_label_at(in_tune, 1.0 + 2 * i) for i in range(8)] == labels
+    # Without the correction the same clip reads wrong chords; a given tuning is used as is.
+    uncorrected = run(40.0, 0.0)
+    assert uncorrected.tuning_cents == 0.0
+    assert [s.label for s in uncorrected.segments] != [s.label for s in in_tune.segments]

@@ -107,6 +107,7 @@ def test_jams_validates_and_round_trips(song, tmp_path):
     assert chords.annotation_metadata.annotator.model == "template"
     assert jam.search(namespace="key_mode")[0].data[0].value == "A:minor"
     assert [o.value for o in jam.search(namespace="beat")[0].data[:5]] == [1, 2, 3, 4, 1]
+    assert jam.sandbox.chordcli["tuning_cents"] == song.tuning_cents == -12.3
     assert read_transcription(path) == song
 
 
