@@ -4,9 +4,10 @@ Every labelled audio file of DATA (``<stem>.flac`` + ``<stem>.lab``, as ``chordc
 --audio``) is pitch-shifted by a random offset drawn uniformly from -MAX..+MAX cents (seeded,
 one per song): the audio is resampled with soxr as if it had been recorded at
 ``rate * 2 ** (cents / 1200)`` (pitches rise by ``cents`` and the song gets shorter by the same
-factor; the reference chord times are scaled with it). Each song is transcribed three times:
+factor; the reference chord times are scaled with it). Each song is transcribed four times:
 
-* ``in tune``: the original audio, ``--tuning auto``;
+* ``in tune, auto``: the original audio, ``--tuning auto``;
+* ``in tune, 0``: the original audio, ``--tuning 0`` (auto against none on in-tune audio);
 * ``shifted, auto``: the shifted audio, ``--tuning auto`` (the default);
 * ``shifted, 0``: the shifted audio, ``--tuning 0`` (what chordcli did before estimating it);
 
@@ -55,7 +56,12 @@ def main() -> None:
     backend = load_backend(args.model)
     pairs = find_labelled_audio(args.data).pairs[: args.limit]
     rng = np.random.default_rng(args.seed)
-    scores: dict[str, list] = {"in tune": [], "shifted, auto": [], "shifted, 0": []}
+    scores: dict[str, list] = {
+        "in tune, auto": [],
+        "in tune, 0": [],
+        "shifted, auto": [],
+        "shifted, 0": [],
+    }
     errors = []
     minutes = 0.0
     clock = time.perf_counter()
@@ -70,7 +76,8 @@ def main() -> None:
         )
         shifted = shift_audio(audio, cents)
         runs = {
-            "in tune": (audio, None, reference),
+            "in tune, auto": (audio, None, reference),
+            "in tune, 0": (audio, 0.0, reference),
             "shifted, auto": (shifted, None, shifted_ref),
             "shifted, 0": (shifted, 0.0, shifted_ref),
         }
@@ -79,12 +86,12 @@ def main() -> None:
             t = analyse_audio(samples, backend=backend, tuning_cents=tuning).transcription
             tunings[name] = t.tuning_cents
             scores[name].append(score_song(ref, t.segments, name=pair.name))
-        error = tunings["shifted, auto"] - tunings["in tune"] - cents
+        error = tunings["shifted, auto"] - tunings["in tune, auto"] - cents
         errors.append((error + 50) % 100 - 50)
         majmin = [100 * scores[n][-1].scores["majmin"] for n in runs]
         print(
             f"{pair.name}: shift {cents:+5.1f} c, estimated {tunings['shifted, auto']:+5.1f} "
-            f"(in tune {tunings['in tune']:+5.1f}); majmin "
+            f"(in tune {tunings['in tune, auto']:+5.1f}); majmin "
             + " / ".join(f"{m:.1f}" for m in majmin),
             flush=True,
         )
@@ -98,7 +105,7 @@ def main() -> None:
     print("| --- | --- | " + " | ".join("---" for _ in METRICS) + " |")
     for name, songs in scores.items():
         total = aggregate_scores(songs)
-        audio_name, tuning = name.split(", ") if ", " in name else (name, "auto")
+        audio_name, tuning = name.split(", ")
         cells = " | ".join(f"{100 * total.weighted[m]:.1f}" for m in METRICS)
         print(f"| {audio_name} | {tuning} | {cells} |")
     print(
