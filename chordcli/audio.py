@@ -40,7 +40,7 @@ import soundfile
 
 from chordcli.errors import AudioError
 
-__all__ = ["MIN_DURATION_S", "SILENCE_PEAK_DBFS", "Audio", "load_audio"]
+__all__ = ["MIN_DURATION_S", "SILENCE_PEAK_DBFS", "Audio", "check_audio_file", "load_audio"]
 
 #: Shortest recording accepted by :func:`load_audio`, in seconds.
 MIN_DURATION_S: float = 0.5
@@ -141,16 +141,7 @@ def load_audio(
     if not min_duration_s >= 0:
         raise ValueError(f"min_duration_s must be >= 0, got {min_duration_s}")
     path = Path(path)
-    _check_file(path)
-    try:
-        sound_file = soundfile.SoundFile(path)
-    except soundfile.LibsndfileError as exc:
-        raise AudioError(
-            f"cannot read '{path}': {_describe_libsndfile_error(exc)}", hint=_FORMAT_HINT
-        ) from exc
-    except OSError as exc:
-        raise AudioError(f"cannot read '{path}': {exc.strerror or exc}") from exc
-    with sound_file:
+    with _open(path) as sound_file:
         file_rate_hz = int(sound_file.samplerate)
         rate_hz = file_rate_hz if sample_rate_hz is None else int(sample_rate_hz)
         samples, n_frames, peak = _decode(sound_file, path, target_hz=rate_hz)
@@ -170,6 +161,37 @@ def load_audio(
             hint="check that the right file was given",
         )
     return Audio(samples=samples, sample_rate_hz=rate_hz, path=path)
+
+
+def check_audio_file(path: str | os.PathLike[str]) -> None:
+    """Check, without decoding it, that a file exists and opens as audio with frames.
+
+    Reads only the file's header, so a batch can reject bad inputs before any model loads;
+    :func:`load_audio` repeats these checks and those that need the samples.
+
+    Raises
+    ------
+    AudioError
+        If the file is missing, a directory, empty, unreadable, not audio in a known format,
+        or declares no frames. The message names the file.
+    """
+    path = Path(path)
+    with _open(path) as sound_file:
+        if sound_file.frames == 0:
+            raise AudioError(f"cannot read '{path}': the file contains no audio frames")
+
+
+def _open(path: Path) -> soundfile.SoundFile:
+    """Open `path` with libsndfile after :func:`_check_file`, as AudioError on failure."""
+    _check_file(path)
+    try:
+        return soundfile.SoundFile(path)
+    except soundfile.LibsndfileError as exc:
+        raise AudioError(
+            f"cannot read '{path}': {_describe_libsndfile_error(exc)}", hint=_FORMAT_HINT
+        ) from exc
+    except OSError as exc:
+        raise AudioError(f"cannot read '{path}': {exc.strerror or exc}") from exc
 
 
 def _check_file(path: Path) -> None:

@@ -246,13 +246,14 @@ def transcribe(
         if len(audio) > 1:
             raise typer.BadParameter("--plot takes one input file only", param_hint="'--plot'")
         check_output_path(plot, overwrite=overwrite)
-    try:
-        backend = load_backend(model)
-    except ModelError as exc:
-        _report_error(str(exc))
-        raise typer.Exit(1) from None
-
-    n_failed = 0
+    jobs = _checked_jobs(audio, outputs, overwrite=overwrite)
+    n_failed = len(audio) - len(jobs)
+    if jobs:  # the model loads only when some input can be transcribed
+        try:
+            backend = load_backend(model)
+        except ModelError as exc:
+            _report_error(str(exc))
+            raise typer.Exit(1) from None
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -261,11 +262,11 @@ def transcribe(
         transient=True,
     )
     with progress:
-        task = progress.add_task("transcribing", total=len(audio))
-        for path, target in zip(audio, outputs, strict=True):
+        task = progress.add_task("transcribing", total=len(jobs))
+        for path, target in jobs:
             progress.update(task, description=f"transcribing {path.name}")
             try:
-                if target is not None:
+                if target is not None:  # again: an earlier input may have written it
                     check_output_path(target, overwrite=overwrite)
                 result = analyse_file(
                     path,
@@ -322,6 +323,30 @@ def _parse_tuning(text: str) -> float | None:
         return parse_tuning(text)
     except TuningError as exc:
         raise typer.BadParameter(str(exc), param_hint="'--tuning'") from None
+
+
+def _checked_jobs(
+    audio: list[Path], outputs: list[Path | None], *, overwrite: bool
+) -> list[tuple[Path, Path | None]]:
+    """Check every input (header only) and output path before any model loads.
+
+    Reports each bad pair on stderr and returns the pairs that can be transcribed, so a
+    missing file fails as fast as ``--help``.
+    """
+    from chordcli.atomic import check_output_path
+    from chordcli.audio import check_audio_file
+
+    jobs = []
+    for path, target in zip(audio, outputs, strict=True):
+        try:
+            check_audio_file(path)
+            if target is not None:
+                check_output_path(target, overwrite=overwrite)
+        except ChordcliError as exc:
+            _report_error(str(exc))
+        else:
+            jobs.append((path, target))
+    return jobs
 
 
 def _write_transcription(

@@ -3,11 +3,15 @@
 A *backend* turns CQT features of a whole song into per-frame posteriors (:class:`ModelOutput`).
 Two kinds exist: ``template`` (a chroma-template baseline without learning, :mod:`models.template`)
 and ChordNet weights directories (``models/weights/<name>-v<N>/`` or any run folder holding a
-``config.json``), loaded by :mod:`models.chordnet`.
+``config.json``), run by a *runtime*: ONNX Runtime (``onnx``, :mod:`models.onnx_runtime`, no
+TensorFlow) when the directory holds an ONNX export, else Keras (``keras``,
+:mod:`models.chordnet`, the ``train`` extra).
 """
 
 from __future__ import annotations
 
+import importlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -20,6 +24,7 @@ from theory.decode import DecoderSettings
 __all__ = [
     "BUILTIN_MODELS",
     "DEFAULT_MODEL",
+    "RUNTIMES",
     "WEIGHTS_DIR",
     "ChordBackend",
     "ModelError",
@@ -31,6 +36,11 @@ __all__ = [
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_MODEL = "chordnet-v1"
 BUILTIN_MODELS = ("template",)
+#: Runtimes of a weights directory, by name: ``"module:callable"``, called with the directory.
+RUNTIMES: dict[str, str] = {
+    "onnx": "models.onnx_runtime:load_onnx_backend",
+    "keras": "models.chordnet:load_chordnet_backend",
+}
 
 
 class ModelError(Exception):
@@ -87,13 +97,18 @@ class ChordBackend(Protocol):
         ...
 
 
-def load_backend(name_or_path: str | Path | None = None) -> ChordBackend:
+def load_backend(
+    name_or_path: str | Path | None = None, *, runtime: str | None = None
+) -> ChordBackend:
     """Load a chord model by name (``'template'``, ``'chordnet-v1'``) or weights directory.
 
     Parameters
     ----------
     name_or_path : str or Path or None
         ``None`` loads :data:`DEFAULT_MODEL`.
+    runtime : str or None, optional
+        The :data:`RUNTIMES` entry that runs a weights directory; None picks ``onnx`` when
+        the directory holds an ONNX export, else ``keras``. Built-in models ignore it.
 
     Returns
     -------
@@ -103,16 +118,43 @@ def load_backend(name_or_path: str | Path | None = None) -> ChordBackend:
     Raises
     ------
     ModelError
-        If no model of that name or path exists, or its files cannot be loaded.
+        If no model of that name or path exists, its files cannot be loaded, or the runtime
+        is unknown.
     """
     name = DEFAULT_MODEL if name_or_path is None else str(name_or_path)
     if name == "template":
         from models.template import TemplateBackend
 
         return TemplateBackend()
-    from models.chordnet import load_chordnet_backend
+    directory = model_dir(name)
+    if runtime is None:
+        runtime = "onnx" if _has_onnx_export(directory) else "keras"
+    if runtime not in RUNTIMES:
+        raise ModelError(
+            f"unknown model runtime {runtime!r} (hint: one of {', '.join(sorted(RUNTIMES))})"
+        )
+    module, _, attribute = RUNTIMES[runtime].partition(":")
+    try:
+        loader = getattr(importlib.import_module(module), attribute)
+    except ImportError as exc:
+        raise ModelError(
+            f"cannot load model '{name}' with the {runtime} runtime: {exc.name} is not "
+            "installed (hint: pip install 'chordcli[train]', or export it to ONNX)"
+        ) from None
+    return loader(directory)
 
-    return load_chordnet_backend(model_dir(name))
+
+def _has_onnx_export(directory: Path) -> bool:
+    """Whether a weights directory holds an ONNX export (recorded in its config.json).
+
+    An unreadable config.json counts as yes: the ONNX loader then reports what is wrong
+    without importing TensorFlow.
+    """
+    try:
+        config = json.loads((directory / "config.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return True
+    return not isinstance(config, dict) or "onnx" in config
 
 
 def model_dir(name_or_path: str | Path) -> Path:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,11 +41,22 @@ import keras
 import numpy as np
 from keras import ops
 
-from models.backend import ModelError, ModelOutput
-from models.cqt import CQTConfig, CQTParameterError
-from models.dataset import audio_sha256, replace_atomically
-from theory.decode import DecoderSettings
-from theory.keys import N_KEYS
+from models.backend import ModelError
+from models.cqt import CQTConfig
+from models.dataset import replace_atomically
+from models.inference import (
+    CONFIG_FILE,
+    HEADS,
+    INFERENCE_BATCH_WINDOWS,
+    INFERENCE_HOP_FRAMES,
+    INFERENCE_WINDOW_FRAMES,
+    WEIGHTS_FILE,
+    WindowedBackend,
+    checked_file,
+    read_inference_settings,
+    read_model_config,
+    sha256_file,
+)
 from theory.targets import N_TARGET
 from theory.vocabulary import N_CLASSES, vocabulary_fingerprint
 
@@ -64,30 +74,13 @@ __all__ = [
     "ChordNetConfig",
     "build_chordnet",
     "count_parameters",
+    "gelu_erf",
     "head_probabilities",
     "load_chordnet_backend",
     "read_model_config",
     "save_chordnet",
     "sha256_file",
 ]
-
-#: Name of the weights file inside a weights directory or run folder.
-WEIGHTS_FILE = "model.weights.h5"
-#: Name of the configuration file beside the weights.
-CONFIG_FILE = "config.json"
-#: Output heads and their sizes, in the order the network produces them.
-HEADS: dict[str, int] = {
-    "chroma": N_TARGET,
-    "change": 2,
-    "bass": 13,
-    "key": N_KEYS,
-    "smooth_chroma": N_TARGET,
-    "chord": N_CLASSES,
-}
-#: Inference windows: length, hop (centre-stitched) and windows per batch.
-INFERENCE_WINDOW_FRAMES = 512
-INFERENCE_HOP_FRAMES = 256
-INFERENCE_BATCH_WINDOWS = 8
 
 _SEED_BLOCKS = ((24, 1), (24, 1), (48, 4), (48, 4), (48, 4), (64, 4), (64, 4), (64, 1))
 
@@ -235,6 +228,16 @@ SLIM_CHORDNET = ChordNetConfig(
 
 # ---------------------------------------------------------------------------------------
 # Layers. Masks are float tensors of shape (batch, time): 1 for real frames, 0 for padding.
+
+
+@keras.saving.register_keras_serializable(package="chordnet")
+def gelu_erf(x: Any) -> Any:
+    """GELU written with ``erf``: ``0.5 * x * (1 + erf(x / sqrt(2)))``.
+
+    The same function as Keras's exact ``"gelu"`` (which TensorFlow computes with ``erfc``, an
+    operation ONNX lacks), so the network exports to ONNX as it is trained.
+    """
+    return 0.5 * x * (1.0 + ops.erf(x * 0.7071067811865476))
 
 
 def _masked_mean(x: Any, mask4: Any, axes: tuple[int, ...]) -> Any:
@@ -681,13 +684,13 @@ class ChordNet(keras.Model):
             )
             for i, (filters, dilation) in enumerate(cfg.blocks)
         ]
-        self.project = WeightNormDense(cfg.dense_units, activation="gelu", name="project")
+        self.project = WeightNormDense(cfg.dense_units, activation=gelu_erf, name="project")
         self.project_drop = keras.layers.Dropout(cfg.dropout, name="project_dropout")
         self.intra = RecurrentPath(
             cfg.rnn_units, cfg.dense_units, cfg.chunk_frames, cfg.dropout, name="intra"
         )
         self.inter = RecurrentPath(cfg.rnn_units, cfg.dense_units, None, cfg.dropout, name="inter")
-        self.trunk = keras.layers.Dense(cfg.dense_units, activation="gelu", name="trunk")
+        self.trunk = keras.layers.Dense(cfg.dense_units, activation=gelu_erf, name="trunk")
         self.trunk_drop = keras.layers.Dropout(cfg.dropout, name="trunk_dropout")
         self.head_layers = {
             name: keras.layers.Dense(size, name=f"head_{name}")
@@ -695,7 +698,7 @@ class ChordNet(keras.Model):
             if name not in ("smooth_chroma", "chord")
         }
         smooth_width = 2 * cfg.smooth_units
-        self.smooth_in = keras.layers.Dense(smooth_width, activation="gelu", name="smooth_in")
+        self.smooth_in = keras.layers.Dense(smooth_width, activation=gelu_erf, name="smooth_in")
         self.smooth_rnn = RecurrentPath(
             cfg.smooth_units, smooth_width, None, cfg.dropout, name="smooth_rnn"
         )
@@ -819,45 +822,6 @@ def _np_probabilities(name: str, value: np.ndarray) -> np.ndarray:
 # Inference.
 
 
-#: Hex sha256 of a file's bytes (the dataset's file hash, used here for the weights).
-sha256_file = audio_sha256
-
-
-def read_model_config(path: str | Path) -> dict[str, Any]:
-    """Read and check a weights directory's ``config.json``.
-
-    Parameters
-    ----------
-    path : str or Path
-        The weights directory.
-
-    Returns
-    -------
-    dict
-        The parsed configuration.
-
-    Raises
-    ------
-    ModelError
-        If the file is missing, is not JSON, or lacks the ``cqt`` and ``chordnet`` sections.
-    """
-    file = Path(path) / CONFIG_FILE
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(f"cannot load model '{path}': no {CONFIG_FILE}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(
-            f"cannot load model '{path}': {CONFIG_FILE} is unreadable ({exc})"
-        ) from exc
-    if not isinstance(data, dict) or "cqt" not in data or "chordnet" not in data:
-        raise ModelError(
-            f"cannot load model '{path}': {CONFIG_FILE} lacks the 'cqt' and 'chordnet' sections "
-            "(hint: point at a folder written by 'chordcli train')"
-        )
-    return data
-
-
 def save_chordnet(
     model: ChordNet,
     directory: str | Path,
@@ -903,50 +867,25 @@ def save_chordnet(
     return directory
 
 
-class ChordNetBackend:
-    """A loaded ChordNet: CQT features of a whole song -> :class:`ModelOutput`.
+class ChordNetBackend(WindowedBackend):
+    """A ChordNet run by Keras (TensorFlow): CQT features of a whole song -> posteriors.
 
-    Songs of any length run as overlapping windows of ``window_frames`` frames (hop
-    ``hop_frames``), ``batch_windows`` at a time through one compiled ``tf.function``;
-    each frame is taken from the window whose centre region holds it.
+    The windows of :class:`~models.inference.WindowedBackend` run through one compiled
+    ``tf.function``. Inference uses ONNX Runtime (:mod:`models.onnx_runtime`); this runtime
+    serves training, export and the parity tests.
 
     Parameters
     ----------
     model : ChordNet
         The network with its weights.
-    cqt_config : CQTConfig
-        Features the network was trained on.
-    name : str
-        Display name (the weights directory name).
-    window_frames, hop_frames, batch_windows : int
-        Windowing of long inputs.
-    decoder : DecoderSettings, optional
-        Decoder settings that go with these weights (the ``decoder`` section of
-        ``config.json``); the decoder's defaults if None.
+    **kwargs
+        Passed to :class:`~models.inference.WindowedBackend` (``cqt_config``, ``name``,
+        windowing, ``decoder``).
     """
 
-    def __init__(
-        self,
-        model: ChordNet,
-        *,
-        cqt_config: CQTConfig,
-        name: str,
-        window_frames: int = INFERENCE_WINDOW_FRAMES,
-        hop_frames: int = INFERENCE_HOP_FRAMES,
-        batch_windows: int = INFERENCE_BATCH_WINDOWS,
-        decoder: DecoderSettings | None = None,
-    ) -> None:
-        if not 0 < hop_frames <= window_frames:
-            raise ValueError(
-                f"need 0 < hop_frames <= window_frames, got {hop_frames}, {window_frames}"
-            )
+    def __init__(self, model: ChordNet, **kwargs: Any) -> None:
+        super().__init__(n_bins=model.cfg.n_bins, n_channels=model.cfg.n_channels, **kwargs)
         self.model = model
-        self.cqt_config = cqt_config
-        self.name = name
-        self.window_frames = int(window_frames)
-        self.hop_frames = int(hop_frames)
-        self.batch_windows = int(batch_windows)
-        self.decoder = decoder if decoder is not None else DecoderSettings()
         self._fn: Any = None
 
     def _function(self) -> Any:
@@ -955,8 +894,12 @@ class ChordNetBackend:
 
             cfg = self.model.cfg
             spec = (
-                tf.TensorSpec((None, self.window_frames, cfg.n_bins, cfg.n_channels), tf.float32),
-                tf.TensorSpec((None, self.window_frames), tf.float32),
+                tf.TensorSpec(
+                    (None, self.window_frames, cfg.n_bins, cfg.n_channels),
+                    tf.float32,
+                    name="features",
+                ),
+                tf.TensorSpec((None, self.window_frames), tf.float32, name="mask"),
             )
 
             @tf.function(input_signature=spec, reduce_retracing=True)
@@ -979,70 +922,13 @@ class ChordNetBackend:
             np.ones((1, self.window_frames), dtype=np.float32),
         )
 
-    def predict(self, features: np.ndarray) -> ModelOutput:
-        """Return posteriors of one song.
-
-        Parameters
-        ----------
-        features : ndarray, shape (n_frames, 252, 2)
-            CQT of the whole song (:func:`models.cqt.cqt`), any number of frames >= 1.
-
-        Returns
-        -------
-        ModelOutput
-            Per-frame probabilities, float32.
-
-        Raises
-        ------
-        ModelError
-            If the features do not have the shape the model expects.
-        """
-        cfg = self.model.cfg
-        features = np.asarray(features, dtype=np.float32)
-        if (
-            features.ndim != 3
-            or features.shape[1:] != (cfg.n_bins, cfg.n_channels)
-            or not len(features)
-        ):
-            raise ModelError(
-                f"model '{self.name}' expects features of shape (n_frames, {cfg.n_bins}, "
-                f"{cfg.n_channels}), got {features.shape} (hint: compute them with models.cqt)"
-            )
-        n = features.shape[0]
-        w, hop = self.window_frames, self.hop_frames
-        n_windows = 1 if n <= w else 1 + math.ceil((n - w) / hop)
-        starts = np.arange(n_windows) * hop
-        margin = (w - hop) // 2
-        out = {name: np.empty((n, size), dtype=np.float32) for name, size in HEADS.items()}
-        fn = self._function()
-        for b0 in range(0, n_windows, self.batch_windows):
-            batch_starts = starts[b0 : b0 + self.batch_windows]
-            x = np.zeros((len(batch_starts), w, cfg.n_bins, cfg.n_channels), dtype=np.float32)
-            mask = np.zeros((len(batch_starts), w), dtype=np.float32)
-            for j, s in enumerate(batch_starts):
-                seg = features[s : s + w]
-                x[j, : len(seg)] = seg
-                mask[j, : len(seg)] = 1.0
-            probs = {k: v.numpy() for k, v in fn(x, mask).items()}
-            for j, s in enumerate(batch_starts):
-                k = b0 + j
-                lo = 0 if k == 0 else s + margin
-                hi = n if k == n_windows - 1 else min(n, s + margin + hop)
-                for name in HEADS:
-                    out[name][lo:hi] = probs[name][j, lo - s : hi - s]
-        return ModelOutput(
-            chroma=out["chroma"],
-            smooth_chroma=out["smooth_chroma"],
-            chord=out["chord"],
-            change=np.ascontiguousarray(out["change"][:, 1]),
-            bass=out["bass"],
-            key=out["key"],
-            frames_per_second=self.cqt_config.frames_per_second,
-        )
+    def run_batch(self, features: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
+        """Return the head probabilities of one batch of windows."""
+        return {k: v.numpy() for k, v in self._function()(features, mask).items()}
 
 
 def load_chordnet_backend(path: str | Path) -> ChordNetBackend:
-    """Load a ChordNet weights directory (``config.json`` + :data:`WEIGHTS_FILE`).
+    """Load a ChordNet weights directory (``config.json`` + :data:`WEIGHTS_FILE`) into Keras.
 
     Parameters
     ----------
@@ -1061,51 +947,30 @@ def load_chordnet_backend(path: str | Path) -> ChordNetBackend:
         the model was trained on another chord vocabulary.
     """
     path = Path(path)
-    data = read_model_config(path)
-    weights = path / data.get("weights_file", WEIGHTS_FILE)
-    if not weights.is_file():
-        raise ModelError(f"cannot load model '{path}': {weights.name} is missing")
-    expected = data.get("weights_sha256")
-    if expected and sha256_file(weights) != expected:
-        raise ModelError(
-            f"cannot load model '{path}': {weights.name} does not match the sha256 in "
-            f"{CONFIG_FILE} (hint: the file is damaged or was replaced)"
-        )
-    fingerprint = data.get("vocabulary")
-    if fingerprint and fingerprint != vocabulary_fingerprint():
-        raise ModelError(
-            f"cannot load model '{path}': it was trained on another chord vocabulary "
-            "(hint: retrain it with this version of chordcli)"
-        )
+    settings = read_inference_settings(path)
+    data = settings.config
+    weights = checked_file(path, data.get("weights_file", WEIGHTS_FILE), data.get("weights_sha256"))
     try:
-        cqt_config = CQTConfig.from_dict(data["cqt"])
         net_config = ChordNetConfig.from_dict(data["chordnet"])
-    except (CQTParameterError, ValueError, TypeError) as exc:
+    except (ValueError, TypeError) as exc:
         raise ModelError(f"cannot load model '{path}': bad {CONFIG_FILE} ({exc})") from exc
-    if net_config.n_bins != cqt_config.n_bins:
+    if net_config.n_bins != settings.cqt_config.n_bins:
         raise ModelError(
             f"cannot load model '{path}': the network expects {net_config.n_bins} bins, the CQT "
-            f"config gives {cqt_config.n_bins}"
+            f"config gives {settings.cqt_config.n_bins}"
         )
     model = build_chordnet(net_config)
     try:
         model.load_weights(weights)
     except Exception as exc:  # h5py and Keras raise many types for damaged files
         raise ModelError(f"cannot load model '{path}': {weights.name}: {exc}") from exc
-    inference = data.get("inference", {})
-    try:
-        decoder = DecoderSettings.from_config(data.get("decoder"))
-    except ValueError as exc:
-        raise ModelError(
-            f"cannot load model '{path}': bad 'decoder' section in {CONFIG_FILE} ({exc})"
-        ) from exc
     backend = ChordNetBackend(
         model,
-        cqt_config=cqt_config,
+        cqt_config=settings.cqt_config,
         name=path.name,
-        window_frames=int(inference.get("window_frames", INFERENCE_WINDOW_FRAMES)),
-        hop_frames=int(inference.get("hop_frames", INFERENCE_HOP_FRAMES)),
-        decoder=decoder,
+        window_frames=settings.window_frames,
+        hop_frames=settings.hop_frames,
+        decoder=settings.decoder,
     )
     backend.warm_up()
     return backend

@@ -16,6 +16,12 @@ weights' sha256, the vocabulary fingerprint, the data and the dev metrics) and r
 ``--extra-corpus`` names further rendered corpus folders whose train split the run also read
 (such as lead-level variants, ``docs/training.md``); their files and hours join the data
 section. Existing files are replaced only with ``--overwrite``.
+
+Both steps also export the network to ONNX (``model.onnx``, its sha256 in ``config.json``,
+:func:`models.export.export_onnx`), which ``chordcli transcribe`` runs without TensorFlow.
+``--onnx-only`` re-makes only that file for a shipped model (RUN_DIR is then its folder):
+
+    python scripts/ship_model.py models/weights/chordnet-v1 --name chordnet-v1 --onnx-only
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from models.chordnet import (
     load_chordnet_backend,
     sha256_file,
 )
+from models.export import export_onnx
 from theory.decode import DEFAULT_BASS_WEIGHT, DEFAULT_VECTOR_WEIGHT
 from theory.vocabulary import vocabulary_fingerprint
 
@@ -284,6 +291,15 @@ def extra_corpus(folder: Path) -> tuple[float, str]:
     return hours, what
 
 
+def write_onnx(out: Path) -> None:
+    """Export the shipped weights to ONNX (checked against Keras) and record it in config.json."""
+    section = export_onnx(out)
+    print(
+        f"wrote {out / section['file']} (opset {section['opset']}, largest head difference "
+        f"to Keras {section['max_head_difference']:.1e})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path)
@@ -292,7 +308,8 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path)
     parser.add_argument("--confusion", type=Path)
     parser.add_argument("--eval-command", action="append", help="one per command, in order")
-    parser.add_argument("--corpus", type=Path, required=True)
+    parser.add_argument("--corpus", type=Path)
+    parser.add_argument("--onnx-only", action="store_true", help="re-export model.onnx only")
     parser.add_argument("--extra-corpus", type=Path, action="append", default=[])
     parser.add_argument("--overwrite", action="store_true")
     parser.add_argument(
@@ -301,6 +318,11 @@ def main() -> None:
     args = parser.parse_args()
 
     out = REPO / "models" / "weights" / args.name
+    if args.onnx_only:
+        write_onnx(out)
+        return
+    if args.corpus is None:
+        parser.error("--corpus is required")
     if (out / "MODEL_CARD.md").exists() and not args.overwrite:
         sys.exit(f"'{out}' exists (pass --overwrite to replace it)")
     config = json.loads((args.run / CONFIG_FILE).read_text())
@@ -315,6 +337,7 @@ def main() -> None:
     shutil.copyfile(weights, out / WEIGHTS_FILE)
     if args.eval_json is None:  # step 1: the weights alone, to be evaluated by name
         shutil.copyfile(args.run / CONFIG_FILE, out / CONFIG_FILE)
+        write_onnx(out)
         print(f"wrote {out} (weights only; evaluate it, then rerun with --eval)")
         return
     report = json.loads(args.eval_json.read_text())
@@ -345,6 +368,8 @@ def main() -> None:
     )
     config["parameters"] = count_parameters(load_chordnet_backend(args.run).model)
     (out / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n")
+    write_onnx(out)
+    config = json.loads((out / CONFIG_FILE).read_text())
     card = model_card(
         args.name, config, report, baseline, args.eval_command, summary, start=args.start
     )

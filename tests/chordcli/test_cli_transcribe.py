@@ -142,3 +142,28 @@ def test_tuning_option(runner, songs, tmp_path):
         result = runner.invoke(app, ["transcribe", str(songs[0]), "--tuning", bad])
         assert result.exit_code == 2
         assert "tuning" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_inputs_and_outputs_are_checked_before_the_model_loads(runner, songs, tmp_path):
+    # A model that cannot load is never reached when no input can be transcribed: the
+    # only error is the input's (so a bad call fails at --help speed).
+    missing = tmp_path / "missing.wav"
+    result = runner.invoke(app, ["transcribe", str(missing), "--model", "no/such/model"])
+    assert result.exit_code == 1
+    assert _errors(result) == [f"error: cannot read '{missing}': file not found"]
+    not_audio = tmp_path / "notes.wav"
+    not_audio.write_text("not audio")
+    taken = tmp_path / "taken.lab"
+    taken.write_text("0 1 N\n")
+    result = runner.invoke(
+        app,
+        ["transcribe", str(not_audio), str(songs[0]), "-o", str(tmp_path), "--model", "no/model"],
+    )
+    assert result.exit_code == 1
+    errors = _errors(result)
+    assert "unknown audio format" in errors[0] and "no/model" in errors[1]
+    result = runner.invoke(
+        app, ["transcribe", str(songs[0]), "-o", str(taken), "--model", "no/such/model"]
+    )
+    assert result.exit_code == 1
+    assert len(_errors(result)) == 1 and "already exists" in _errors(result)[0]

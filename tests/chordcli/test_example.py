@@ -3,7 +3,6 @@
 import subprocess
 import sys
 
-import pytest
 from conftest import REPO
 
 from chordcli.audio import load_audio
@@ -24,7 +23,6 @@ GOLDEN = REPO / "tests" / "data" / "golden" / "example-chordnet-v1.lab"
 FRAME_S = 2048 / 22050  # one ChordNet frame
 
 
-@pytest.mark.tf
 def test_readme_example_command_reproduces_the_golden_transcription(tmp_path):
     """``chordcli transcribe examples/example.flac -o example.lab`` with the default model.
 

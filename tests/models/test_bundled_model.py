@@ -62,4 +62,4 @@ def test_a_damaged_bundled_file_is_refused(tmp_path):
     data[len(data) // 2] ^= 0xFF
     weights.write_bytes(bytes(data))
     with pytest.raises(ModelError, match="sha256"):
-        load_backend(copy)
+        load_backend(copy, runtime="keras")

@@ -1,0 +1,91 @@
+"""The ONNX Runtime backend: the default runtime of the bundled model, without TensorFlow."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import REPO
+
+from models.backend import DEFAULT_MODEL, WEIGHTS_DIR, ModelError, load_backend
+from models.cqt import DEFAULT_CQT
+from models.inference import HEADS, ONNX_FILE
+from theory.vocabulary import N_CLASSES
+
+pytest.importorskip("onnxruntime")
+
+BUNDLED = WEIGHTS_DIR / DEFAULT_MODEL
+
+
+def test_bundled_model_ships_its_onnx_export_with_a_checksum():
+    import hashlib
+
+    config = json.loads((BUNDLED / "config.json").read_text())
+    onnx = BUNDLED / config["onnx"]["file"]
+    assert onnx.name == ONNX_FILE
+    assert hashlib.sha256(onnx.read_bytes()).hexdigest() == config["onnx"]["sha256"]
+    assert config["onnx"]["max_head_difference"] <= 1e-4
+
+
+def test_bundled_model_runs_with_onnx_runtime_by_default():
+    from models.onnx_runtime import OnnxBackend
+
+    backend = load_backend()
+    assert isinstance(backend, OnnxBackend) and backend.name == DEFAULT_MODEL
+    rng = np.random.default_rng(0)
+    features = rng.uniform(0, 3, size=(700, DEFAULT_CQT.n_bins, 2)).astype(np.float32)
+    out = backend.predict(features)  # two windows: the stitching is exercised
+    assert out.chord.shape == (700, N_CLASSES) and out.change.shape == (700,)
+    np.testing.assert_allclose(out.chord.sum(axis=1), 1.0, atol=1e-4)
+    with pytest.raises(ModelError, match="expects features of shape"):
+        backend.predict(features[:, :100])
+
+
+def test_a_damaged_or_missing_onnx_file_is_refused(tmp_path):
+    copy = tmp_path / DEFAULT_MODEL
+    shutil.copytree(BUNDLED, copy)
+    data = bytearray((copy / ONNX_FILE).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (copy / ONNX_FILE).write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="sha256"):
+        load_backend(copy)
+    (copy / ONNX_FILE).unlink()
+    with pytest.raises(ModelError, match="model.onnx is missing.*--onnx-only"):
+        load_backend(copy, runtime="onnx")
+    with pytest.raises(ModelError, match="unknown model runtime"):
+        load_backend(copy, runtime="torch")
+
+
+def test_onnx_outputs_are_every_head_by_name():
+    backend = load_backend(runtime="onnx")
+    x = np.zeros((1, backend.window_frames, backend.n_bins, backend.n_channels), np.float32)
+    probs = backend.run_batch(x, np.ones((1, backend.window_frames), np.float32))
+    assert {name: v.shape[-1] for name, v in probs.items()} == HEADS
+
+
+def test_a_transcription_never_imports_tensorflow_or_keras(tmp_path):
+    """The whole command in a fresh interpreter, its modules listed afterwards."""
+    out = tmp_path / "example.lab"
+    code = (
+        "import sys\n"
+        "from chordcli.cli import app\n"
+        f"argv = ['transcribe', {str(REPO / 'examples' / 'example.flac')!r}, '-o', {str(out)!r}]\n"
+        "try:\n"
+        "    app(argv)\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras'))\n"
+        "print(heavy)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+    assert out.read_text().strip()
+    # stderr carries the summary line only: no TensorFlow, absl, oneDNN or ONNX Runtime log
+    assert [line for line in result.stderr.splitlines() if line.strip()] == [
+        line for line in result.stderr.splitlines() if "example.flac: key" in line
+    ]
