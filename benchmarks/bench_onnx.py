@@ -1,0 +1,96 @@
+"""Tune ONNX Runtime's session options for ChordNet: session creation and network time.
+
+For each combination of graph optimisation level and intra-op threads (inter-op threads 1,
+sequential execution; ``--parallel`` adds the parallel executor with 2 inter-op threads), a
+fresh session of the bundled model's ``model.onnx`` runs the windows of a 4-minute song
+(random CQT features: the network's time does not depend on the values). Median of
+``--repeats`` runs.
+
+    python benchmarks/bench_onnx.py [--model chordnet-v1] [--minutes 4] [--repeats 3] [--markdown]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import statistics
+import time
+
+import numpy as np
+
+LEVELS = ("ORT_ENABLE_BASIC", "ORT_ENABLE_EXTENDED", "ORT_ENABLE_ALL")
+
+
+def measure(path: str, level: str, threads: int, parallel: bool, features, repeats: int) -> dict:
+    import onnxruntime
+
+    from models.backend import load_backend
+
+    times, creates = [], []
+    for _ in range(repeats):
+        options = onnxruntime.SessionOptions()
+        options.graph_optimization_level = getattr(onnxruntime.GraphOptimizationLevel, level)
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 2 if parallel else 1
+        options.execution_mode = (
+            onnxruntime.ExecutionMode.ORT_PARALLEL
+            if parallel
+            else onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+        )
+        options.log_severity_level = 3
+        start = time.perf_counter()
+        session = onnxruntime.InferenceSession(
+            path, sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        creates.append(time.perf_counter() - start)
+        backend = load_backend(runtime="onnx")
+        backend.session = session
+        start = time.perf_counter()
+        backend.predict(features)
+        times.append(time.perf_counter() - start)
+    return {
+        "level": level.removeprefix("ORT_ENABLE_").lower(),
+        "intra": threads,
+        "mode": "parallel" if parallel else "sequential",
+        "create_s": statistics.median(creates),
+        "model_s": statistics.median(times),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", default="chordnet-v1")
+    parser.add_argument("--minutes", type=float, default=4.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--parallel", action="store_true")
+    parser.add_argument("--markdown", action="store_true")
+    args = parser.parse_args()
+    from models.backend import load_backend, model_dir
+    from models.inference import ONNX_FILE
+
+    backend = load_backend(args.model, runtime="onnx")
+    n = int(args.minutes * 60 * backend.cqt_config.frames_per_second)
+    rng = np.random.default_rng(0)
+    features = rng.uniform(0, 3, (n, backend.n_bins, backend.n_channels)).astype(np.float32)
+    path = str(model_dir(args.model) / ONNX_FILE)
+    cores = len(os.sched_getaffinity(0))
+    rows = []
+    modes = (False, True) if args.parallel else (False,)
+    for level, threads, parallel in itertools.product(LEVELS, range(1, cores + 1), modes):
+        rows.append(measure(path, level, threads, parallel, features, args.repeats))
+    if args.markdown:
+        print("| optimisation | intra-op threads | executor | session creation | network |")
+        print("| --- | --- | --- | --- | --- |")
+        for r in rows:
+            print(
+                f"| {r['level']} | {r['intra']} | {r['mode']} | {r['create_s']:.2f} s "
+                f"| {r['model_s']:.2f} s |"
+            )
+    else:
+        for r in rows:
+            print(r)
+
+
+if __name__ == "__main__":
+    main()
