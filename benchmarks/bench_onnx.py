@@ -1,12 +1,14 @@
 """Tune ONNX Runtime's session options for ChordNet: session creation and network time.
 
-For each combination of graph optimisation level and intra-op threads (inter-op threads 1,
-sequential execution; ``--parallel`` adds the parallel executor with 2 inter-op threads), a
+For each combination of graph optimisation level, intra-op threads and thread spin-waiting
+(inter-op threads 1, sequential execution), a
 fresh session of the bundled model's ``model.onnx`` runs the windows of a 4-minute song
 (random CQT features: the network's time does not depend on the values). Median of
 ``--repeats`` runs.
 
     python benchmarks/bench_onnx.py [--model chordnet-v1] [--minutes 4] [--repeats 3] [--markdown]
+
+The load average is printed before and after (the machine may be shared).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 LEVELS = ("ORT_ENABLE_BASIC", "ORT_ENABLE_EXTENDED", "ORT_ENABLE_ALL")
 
 
-def measure(path: str, level: str, threads: int, parallel: bool, features, repeats: int) -> dict:
+def measure(path: str, level: str, threads: int, spin: str, features, repeats: int) -> dict:
     import onnxruntime
 
     from models.backend import load_backend
@@ -32,13 +34,10 @@ def measure(path: str, level: str, threads: int, parallel: bool, features, repea
         options = onnxruntime.SessionOptions()
         options.graph_optimization_level = getattr(onnxruntime.GraphOptimizationLevel, level)
         options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 2 if parallel else 1
-        options.execution_mode = (
-            onnxruntime.ExecutionMode.ORT_PARALLEL
-            if parallel
-            else onnxruntime.ExecutionMode.ORT_SEQUENTIAL
-        )
+        options.inter_op_num_threads = 1
+        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         options.log_severity_level = 3
+        options.add_session_config_entry("session.intra_op.allow_spinning", spin)
         start = time.perf_counter()
         session = onnxruntime.InferenceSession(
             path, sess_options=options, providers=["CPUExecutionProvider"]
@@ -52,7 +51,7 @@ def measure(path: str, level: str, threads: int, parallel: bool, features, repea
     return {
         "level": level.removeprefix("ORT_ENABLE_").lower(),
         "intra": threads,
-        "mode": "parallel" if parallel else "sequential",
+        "spinning": "on" if spin == "1" else "off",
         "create_s": statistics.median(creates),
         "model_s": statistics.median(times),
     }
@@ -63,7 +62,6 @@ def main() -> None:
     parser.add_argument("--model", default="chordnet-v1")
     parser.add_argument("--minutes", type=float, default=4.0)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--parallel", action="store_true")
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
     from models.backend import load_backend, model_dir
@@ -76,15 +74,16 @@ def main() -> None:
     path = str(model_dir(args.model) / ONNX_FILE)
     cores = len(os.sched_getaffinity(0))
     rows = []
-    modes = (False, True) if args.parallel else (False,)
-    for level, threads, parallel in itertools.product(LEVELS, range(1, cores + 1), modes):
-        rows.append(measure(path, level, threads, parallel, features, args.repeats))
+    before = os.getloadavg()[0]
+    for level, threads, spin in itertools.product(LEVELS, range(1, cores + 1), ("1", "0")):
+        rows.append(measure(path, level, threads, spin, features, args.repeats))
+    print(f"load average (1 min): {before:.2f} before, {os.getloadavg()[0]:.2f} after\n")
     if args.markdown:
-        print("| optimisation | intra-op threads | executor | session creation | network |")
+        print("| optimisation | intra-op threads | spin-waiting | session creation | network |")
         print("| --- | --- | --- | --- | --- |")
         for r in rows:
             print(
-                f"| {r['level']} | {r['intra']} | {r['mode']} | {r['create_s']:.2f} s "
+                f"| {r['level']} | {r['intra']} | {r['spinning']} | {r['create_s']:.2f} s "
                 f"| {r['model_s']:.2f} s |"
             )
     else:

@@ -1,4 +1,4 @@
-"""Time each stage of `chordcli transcribe` and its peak memory for a 4-minute and a 60-minute file.
+"""Time `chordcli transcribe`: each stage and its peak memory, or whole processes (--whole).
 
 The audio is synthesised (a loop of harmonic chord tones with a drum-like click on every beat,
 44.1 kHz stereo WAV) under .cache/bench/ and reused on later runs. Every file is transcribed in a
@@ -6,13 +6,23 @@ fresh process so that its peak RSS is its own; the start-up (imports, model load
 separately and is not part of the stage times.
 
     python benchmarks/bench_transcribe.py [--model template] [--markdown]
+
+``--whole`` times complete ``python -m chordcli`` processes instead, as a user runs them
+(wall time from start to exit and the process's peak RSS, median of ``--repeats`` runs):
+``--help``, a missing input, the bundled example, a 4-minute file with the default model and
+with ``--model template`` in the same run, the 60-minute file and a batch of four 4-minute
+files; the load average before and after is printed with the table.
+
+    python benchmarks/bench_transcribe.py --whole --repeats 3 --markdown
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -111,13 +121,98 @@ def run_one(path: Path, model: str) -> dict:
     }
 
 
+def run_process(args: list[str]) -> tuple[float, float, int]:
+    """Run ``python -m chordcli ARGS``; return wall time (s), peak RSS (MB), exit status."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chordcli", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=CACHE,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall_s = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall_s, usage.ru_maxrss / 1024, proc.returncode
+
+
+def whole_processes(repeats: int) -> list[dict]:
+    """Median wall time and peak RSS of whole chordcli processes (see the module doc)."""
+    out = CACHE / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    four, sixty = make_audio(4.0), make_audio(60.0)
+    batch = []
+    for i in range(4):
+        link = CACHE / f"batch-{i}.wav"
+        if not link.exists():
+            os.link(four, link)
+        batch.append(str(link))
+    example = str(REPO / "examples" / "example.flac")
+    cases = [
+        ("chordcli --help", ["--help"], 0.0),
+        ("missing input", ["transcribe", str(CACHE / "missing.wav"), "-o", "m.lab"], 0.0),
+        ("bundled example (27 s)", ["transcribe", example, "-o", "out/ex.lab"], 26.7 / 60),
+        ("4-min song", ["transcribe", str(four), "-o", "out/a.lab"], 4.0),
+        (
+            "4-min song, template",
+            ["transcribe", str(four), "-o", "out/t.lab", "--model", "template"],
+            4.0,
+        ),
+        ("60-min file", ["transcribe", str(sixty), "-o", "out/b.lab"], 60.0),
+        ("batch of 4 x 4 min", ["transcribe", *batch, "-o", "out/"], 16.0),
+    ]
+    rows = []
+    for name, args, minutes in cases:
+        runs = []
+        for _ in range(repeats):
+            for f in out.iterdir():
+                f.unlink()
+            runs.append(run_process(args))
+        rows.append(
+            {
+                "case": name,
+                "wall_s": statistics.median(r[0] for r in runs),
+                "peak_rss_mb": statistics.median(r[1] for r in runs),
+                "exit": runs[0][2],
+                "audio_min": minutes,
+            }
+        )
+    return rows
+
+
+def print_whole(rows: list[dict], load_before: float, load_after: float) -> None:
+    template = next(r for r in rows if r["case"].endswith("template"))["wall_s"]
+    print(f"load average (1 min): {load_before:.2f} before, {load_after:.2f} after\n")
+    print("| case | wall time | peak RSS | exit | notes |")
+    print("| --- | --- | --- | --- | --- |")
+    for r in rows:
+        notes = []
+        if r["audio_min"] >= 1:
+            notes.append(f"{r['wall_s'] / r['audio_min']:.2f} s per audio minute")
+        if r["case"] == "4-min song":
+            notes.append(f"{r['wall_s'] / template:.2f} x template")
+        print(
+            f"| {r['case']} | {r['wall_s']:.2f} s | {r['peak_rss_mb']:.0f} MB | {r['exit']} "
+            f"| {', '.join(notes)} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="template")
     parser.add_argument("--minutes", type=float, nargs="+", default=[4.0, 60.0])
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
+    parser.add_argument("--whole", action="store_true", help="time whole processes")
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
+    if args.whole:
+        before = os.getloadavg()[0]
+        rows = whole_processes(args.repeats)
+        print_whole(rows, before, os.getloadavg()[0])
+        return
     if args.one is not None:
         print(json.dumps(run_one(args.one, args.model)))
         return

@@ -277,6 +277,9 @@ def transcribe(
                     capo=capo,
                     tuning_cents=tuning_cents,
                     keep=plot is not None,
+                    on_stage=lambda stage, name=path.name: progress.update(
+                        task, description=f"transcribing {name}: {stage}"
+                    ),
                 )
                 t = result.transcription
                 _write_transcription(

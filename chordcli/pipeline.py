@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -46,6 +47,7 @@ __all__ = [
     "DEFAULT_VOCAB",
     "VOCABULARIES",
     "Analysis",
+    "STAGES",
     "StageTimes",
     "analyse_audio",
     "analyse_file",
@@ -55,6 +57,10 @@ __all__ = [
 
 #: Chord vocabulary used unless another is asked for.
 DEFAULT_VOCAB: str = "full"
+
+
+#: Stages of a transcription, in the order ``on_stage`` reports them.
+STAGES = ("reading", "CQT", "beats", "network", "decoding")
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,7 @@ def analyse_audio(
     vector_weight: float | None = None,
     tuning_cents: float | None = None,
     keep: bool = False,
+    on_stage: Callable[[str], None] | None = None,
 ) -> Analysis:
     """Transcribe decoded audio, timing each stage.
 
@@ -141,6 +148,8 @@ def analyse_audio(
         it. None estimates it from the audio (:func:`models.tuning.estimate_tuning`).
     keep : bool
         Keep the features and the model output in the result (for figures).
+    on_stage : callable, optional
+        Called with the name of each stage as it starts (:data:`STAGES`), for progress display.
 
     Returns
     -------
@@ -159,6 +168,8 @@ def analyse_audio(
         raise ValueError(f"unknown vocabulary {vocab!r} (hint: one of {', '.join(VOCABULARIES)})")
     if not 0 <= capo <= 11:
         raise ValueError(f"capo must be a fret 0..11, got {capo}")
+    stage = on_stage or (lambda name: None)
+    stage("CQT")
     clock = time.perf_counter()
     if tuning_cents is None:
         tuning_cents = estimate_tuning(audio.samples, sample_rate_hz=audio.sample_rate_hz)
@@ -170,12 +181,14 @@ def analyse_audio(
     )
     cqt_s = time.perf_counter() - clock
 
+    stage("beats")
     clock = time.perf_counter()
     onsets = onset_strength(audio.samples, sample_rate_hz=audio.sample_rate_hz)
     beats = track_beats(onsets)
     beats_s = time.perf_counter() - clock
     duration_s = audio.duration_s
 
+    stage("network")
     clock = time.perf_counter()
     output = backend.predict(features)
     model_s = time.perf_counter() - clock
@@ -183,6 +196,7 @@ def analyse_audio(
         del features
         features = None
 
+    stage("decoding")
     clock = time.perf_counter()
     settings = backend.decoder
     if vector_weight is not None:
@@ -262,6 +276,7 @@ def analyse_file(
     vector_weight: float | None = None,
     tuning_cents: float | None = None,
     keep: bool = False,
+    on_stage: Callable[[str], None] | None = None,
 ) -> Analysis:
     """Read an audio file and transcribe it (see :func:`analyse_audio` for the parameters).
 
@@ -277,6 +292,8 @@ def analyse_file(
     chordcli.errors.AudioError
         If the file cannot be read or used (the message names it).
     """
+    if on_stage is not None:
+        on_stage("reading")
     clock = time.perf_counter()
     audio = load_audio(path, sample_rate_hz=backend.cqt_config.sample_rate_hz)
     load_s = time.perf_counter() - clock
@@ -291,6 +308,7 @@ def analyse_file(
         vector_weight=vector_weight,
         tuning_cents=tuning_cents,
         keep=keep,
+        on_stage=on_stage,
     )
     return replace(result, times=replace(result.times, load_s=load_s))
 

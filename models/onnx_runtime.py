@@ -5,10 +5,11 @@ network with its head probabilities; the windowing of long songs and every confi
 check are those of the Keras runtime (:mod:`models.inference`), so both give the same
 posteriors (within float32 rounding, see ``tests/models/test_onnx_parity.py``).
 
-Session options (measured in ``docs/benchmarks.md``): all graph optimisations, one
-intra-op thread per core up to :data:`MAX_INTRA_OP_THREADS`, sequential execution (the graph
-is a chain: inter-op parallelism only adds thread hand-offs), and ONNX Runtime's own log
-limited to errors so that normal runs write nothing to stderr.
+Session options (measured in ``docs/benchmarks.md``, ``benchmarks/bench_onnx.py``): all graph
+optimisations, one intra-op thread per core up to :data:`MAX_INTRA_OP_THREADS` without
+spin-waiting (idle threads that spin slow everything down on a busy machine), sequential
+execution (the graph is a chain), and ONNX Runtime's own log limited to errors so that normal
+runs write nothing to stderr.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def session_options(*, intra_op_threads: int | None = None) -> Any:
         intra_op_threads = min(MAX_INTRA_OP_THREADS, len(os.sched_getaffinity(0)))
     options.intra_op_num_threads = int(intra_op_threads)
     options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     options.log_severity_level = _LOG_ERRORS_ONLY
     return options
 

@@ -157,3 +157,9 @@ def test_a_clip_40_cents_sharp_transcribes_like_the_in_tune_one(backend):
     uncorrected = run(40.0, 0.0)
     assert uncorrected.tuning_cents == 0.0
     assert [s.label for s in uncorrected.segments] != [s.label for s in in_tune.segments]
+
+
+def test_each_stage_is_reported_as_it_starts(backend, song):
+    stages = []
+    analyse_file(song, backend=backend, on_stage=stages.append)
+    assert tuple(stages) == pipeline.STAGES
