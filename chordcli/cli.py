@@ -232,12 +232,7 @@ def transcribe(
 
         chordcli transcribe song.mp3 -o song.html
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from chordcli.atomic import check_output_path
-    from chordcli.pipeline import analyse_file
-    from models.backend import ModelError, load_backend
-    from theory import key_name
 
     fmt = _resolve_format(output_format, output)
     outputs = _plan_outputs(audio, output=output, fmt=fmt)
@@ -248,12 +243,21 @@ def transcribe(
         check_output_path(plot, overwrite=overwrite)
     jobs = _checked_jobs(audio, outputs, overwrite=overwrite)
     n_failed = len(audio) - len(jobs)
-    if jobs:  # the model loads only when some input can be transcribed
-        try:
-            backend = load_backend(model)
-        except ModelError as exc:
-            _report_error(str(exc))
-            raise typer.Exit(1) from None
+    if not jobs:
+        _report_transcribed(len(audio), n_failed)
+        raise typer.Exit(1)
+    # Imported only now: the pipeline pulls in scipy.signal (seconds), which a bad call skips.
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from chordcli.pipeline import analyse_file
+    from models.backend import ModelError, load_backend
+    from theory import key_name
+
+    try:
+        backend = load_backend(model)
+    except ModelError as exc:
+        _report_error(str(exc))
+        raise typer.Exit(1) from None
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -309,13 +313,18 @@ def transcribe(
                     )
                 )
             progress.advance(task)
-    n_ok = len(audio) - n_failed
-    if len(audio) > 1 or n_failed:
-        _report(
-            f"{n_ok} of {len(audio)} {_plural(len(audio), 'file')} transcribed, {n_failed} failed"
-        )
+    _report_transcribed(len(audio), n_failed)
     if n_failed:
         raise typer.Exit(1)
+
+
+def _report_transcribed(n_files: int, n_failed: int) -> None:
+    """Print the summary line of a batch, or of a single input that failed."""
+    if n_files > 1 or n_failed:
+        _report(
+            f"{n_files - n_failed} of {n_files} {_plural(n_files, 'file')} transcribed, "
+            f"{n_failed} failed"
+        )
 
 
 def _parse_tuning(text: str) -> float | None:
