@@ -111,8 +111,8 @@ def onset_strength(samples: np.ndarray, *, sample_rate_hz: int) -> OnsetEnvelope
         Spectral-flux onset strength at about 86 frames per second.
     """
     x = np.asarray(samples, dtype=np.float32)
-    if x.ndim == 2:
-        x = x.mean(axis=1, dtype=np.float32)
+    if x.ndim == 1:
+        x = x[:, None]
     hop = max(1, round(_HOP_S * sample_rate_hz))
     n_fft = 1 << int(np.ceil(np.log2(_WINDOW_S * sample_rate_hz)))
     n_frames = 1 + len(x) // hop
@@ -126,8 +126,8 @@ def onset_strength(samples: np.ndarray, *, sample_rate_hz: int) -> OnsetEnvelope
         b = (f1 - 1) * hop + n_fft - n_fft // 2
         seg = np.zeros(b - a, dtype=np.float32)
         lo, hi = max(a, 0), min(b, len(x))
-        if hi > lo:
-            seg[lo - a : hi - a] = x[lo:hi]
+        if hi > lo:  # channels mixed block by block: no mono copy of the whole signal
+            seg[lo - a : hi - a] = x[lo:hi].mean(axis=1, dtype=np.float32)
         frames = np.lib.stride_tricks.sliding_window_view(seg, n_fft)[::hop][: f1 - f0]
         spec = np.abs(scipy.fft.rfft(frames * window, axis=1)[:, 1:top_bin])
         spec = np.log1p(100.0 * spec, dtype=np.float32)

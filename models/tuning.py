@@ -115,32 +115,37 @@ def estimate_tuning(samples: np.ndarray, *, sample_rate_hz: int) -> float:
         an unusable shape.
     """
     x = np.asarray(samples)
-    if x.ndim == 2:
-        x = x.mean(axis=1, dtype=np.float64)
-    if x.ndim != 1:
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2:
         raise TuningError(f"samples must have shape (n,) or (n, channels), got {x.shape}")
     if isinstance(sample_rate_hz, bool) or not float(sample_rate_hz).is_integer():
         raise TuningError(f"sample_rate_hz must be an integer, got {sample_rate_hz!r}")
     if sample_rate_hz < 8000:
         raise TuningError(f"sample_rate_hz must be at least 8000, got {sample_rate_hz!r}")
-    deviations, weights = _peak_deviations(x.astype(np.float32), int(sample_rate_hz))
+    deviations, weights = _peak_deviations(x, int(sample_rate_hz))
     if deviations.size < _MIN_PEAKS:
         return 0.0
     return _circular_mode_mean(deviations, weights)
 
 
 def _peak_deviations(x: np.ndarray, sample_rate_hz: int) -> tuple[np.ndarray, np.ndarray]:
-    """Deviation in cents of every strong spectral peak from the 440 Hz grid, and its weight."""
+    """Deviation in cents of every strong spectral peak from the 440 Hz grid, and its weight.
+
+    `x` has shape (n_samples, n_channels); only the analysed frames are mixed to mono (the
+    mix of a whole hour-long recording in float64 took a gigabyte).
+    """
     import scipy.fft
 
     n_fft = 1 << math.ceil(math.log2(_WINDOW_S * sample_rate_hz))
     hop = n_fft // 2
-    if x.size < n_fft:
+    if x.shape[0] < n_fft:
         return np.empty(0), np.empty(0)
-    n_frames = 1 + (x.size - n_fft) // hop
+    n_frames = 1 + (x.shape[0] - n_fft) // hop
     starts = np.linspace(0, (n_frames - 1) * hop, min(n_frames, TUNING_MAX_FRAMES))
     starts = (starts // hop * hop).astype(np.int64)
-    frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[starts]
+    windows = np.lib.stride_tricks.sliding_window_view(x, n_fft, axis=0)[starts]
+    frames = windows.mean(axis=1, dtype=np.float64).astype(np.float32)  # (frames, n_fft)
     window = np.hanning(n_fft).astype(np.float32)
     lo = max(2, int(TUNING_FMIN_HZ * n_fft / sample_rate_hz))
     hi = min(n_fft // 2 - 1, int(TUNING_FMAX_HZ * n_fft / sample_rate_hz) + 1)
