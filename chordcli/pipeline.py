@@ -187,6 +187,8 @@ def analyse_audio(
     beats = track_beats(onsets)
     beats_s = time.perf_counter() - clock
     duration_s = audio.duration_s
+    source = str(audio.path) if audio.path is not None else None
+    del audio  # the samples are no longer needed: freed here unless the caller keeps them
 
     stage("network")
     clock = time.perf_counter()
@@ -251,7 +253,7 @@ def analyse_audio(
         beats_s=beats.beats_s,
         downbeats_s=downbeats,
         beats_per_bar=DEFAULT_BEATS_PER_BAR,
-        source=str(audio.path) if audio.path is not None else None,
+        source=source,
         model=backend.name,
         tuning_cents=round(float(tuning_cents), 1),
     )
@@ -295,10 +297,10 @@ def analyse_file(
     if on_stage is not None:
         on_stage("reading")
     clock = time.perf_counter()
-    audio = load_audio(path, sample_rate_hz=backend.cqt_config.sample_rate_hz)
+    loaded = {"audio": load_audio(path, sample_rate_hz=backend.cqt_config.sample_rate_hz)}
     load_s = time.perf_counter() - clock
     result = analyse_audio(
-        audio,
+        loaded.pop("audio"),  # no reference kept here: the samples are freed before the network
         backend=backend,
         vocab=vocab,
         beat_sync=beat_sync,
