@@ -3,7 +3,8 @@
 The song is the bundled example looped to 4 minutes (9 loops, 240.7 s) and written as MP3
 (libsndfile's encoder, under ``.cache/bench/``). It is transcribed once with the template model
 (real tracked beats and decoded segments); then the page is written with the audio embedded
-(and linked), the median of 5 writes, and its size compared with the audio file's. Finally
+(and linked), the median of 5 writes, and its size compared with the audio file's (and with
+what a base64 ``data:`` URI would take). Finally
 ``chordcli transcribe`` runs in fresh processes with ``-o song.lab`` and with ``-o song.html``
 (3 runs each, medians): the difference is the page's cost beyond the transcription.
 
@@ -27,6 +28,7 @@ from chordcli.audio import load_audio
 from chordcli.pipeline import transcribe_file
 from chordcli.segments import ChordSegment, Transcription
 from chordcli.writers import write_transcription
+from chordcli.writers.html import embed_bytes, embedding_key
 from models.backend import load_backend
 from theory.vocabulary import QUALITIES
 
@@ -121,9 +123,12 @@ def main() -> None:
         what = "linked audio" if link else "embedded audio"
         line = f"page with {what}: written in {seconds:.3f} s, {size_kib:.0f} KiB"
         if not link:
+            raw = song.read_bytes()
+            escaped_kib = len(embed_bytes(raw, key=embedding_key(raw))) / 1024
             line += (
-                f" = audio {audio_kib:.0f} KiB + base64 inflation {base64_kib - audio_kib:.0f} KiB"
-                f" + page {size_kib - base64_kib:.0f} KiB"
+                f" = audio {audio_kib:.0f} KiB + escapes {escaped_kib - audio_kib:.0f} KiB"
+                f" + page {size_kib - escaped_kib:.0f} KiB, audio + {size_kib - audio_kib:.0f} KiB"
+                f" (a base64 data: URI would be audio + {base64_kib - audio_kib:.0f} KiB + page)"
             )
         print(line)
     worst = dense(duration_s)
@@ -133,7 +138,7 @@ def main() -> None:
     size_kib = page.stat().st_size / 1024
     print(
         f"dense case ({len(worst.segments)} chords on every beat, 3 alternatives each): written "
-        f"in {seconds:.3f} s, page {size_kib - base64_kib:.0f} KiB beyond the base64 audio"
+        f"in {seconds:.3f} s, {size_kib:.0f} KiB = audio + {size_kib - audio_kib:.0f} KiB"
     )
     lab_s, html_s = cli_seconds(song, [BENCH / "example-4min.lab", page])
     print(

@@ -376,9 +376,9 @@ def _write_transcription(
     """
     from chordcli import writers
 
-    if fmt is not OutputFormat.HTML:
-        audio = None
     if target is not None:
+        if fmt is not OutputFormat.HTML:
+            audio = None
         writers.write_transcription(
             transcription,
             target,
@@ -388,10 +388,7 @@ def _write_transcription(
             link_audio=link_audio,
         )
         return
-    text = writers.format_transcription(
-        transcription, format=fmt, audio=audio, link_audio=link_audio
-    )
-    typer.echo(text, nl=False)
+    typer.echo(writers.format_transcription(transcription, format=fmt), nl=False)
 
 
 def _resolve_format(output_format: OutputFormat | None, output: Path | None) -> OutputFormat:
@@ -586,8 +583,7 @@ def export(
     summary = f"{source}: {n} {_plural(n, 'chord segment')}, key {key_name(transcription.key)}"
     if output is None:
         _report(summary)
-        text = format_transcription(transcription, format=fmt, audio=audio, link_audio=link_audio)
-        typer.echo(text, nl=False)
+        typer.echo(format_transcription(transcription, format=fmt), nl=False)
         return
     written = write_transcription(
         transcription, output, format=fmt, overwrite=overwrite, audio=audio, link_audio=link_audio

@@ -31,7 +31,7 @@ class OutputFormat(StrEnum):
     MIDI = "midi"
     """Standard MIDI file voicing the chords (binary)."""
     HTML = "html"
-    """Self-contained HTML page: audio player and chord chart (:mod:`chordcli.writers.html`)."""
+    """Self-contained HTML page: audio player and chord chart (binary: it embeds the audio)."""
 
     @property
     def suffix(self) -> str:
@@ -41,7 +41,7 @@ class OutputFormat(StrEnum):
     @property
     def is_binary(self) -> bool:
         """Whether the format is binary (cannot go to a terminal)."""
-        return self is OutputFormat.MIDI
+        return self in (OutputFormat.MIDI, OutputFormat.HTML)
 
 
 #: File suffixes of each format; the first is used when naming outputs.

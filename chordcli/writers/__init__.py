@@ -108,7 +108,7 @@ def _midi(transcription: Transcription) -> bytes:
     return format_midi(transcription)
 
 
-def _html(transcription: Transcription) -> str:
+def _html(transcription: Transcription) -> bytes:
     from chordcli.writers.html import format_html
 
     return format_html(transcription)
@@ -161,7 +161,7 @@ def render_transcription(
     Returns
     -------
     str or bytes
-        Text, or bytes for binary formats (MIDI).
+        Text, or bytes for binary formats (MIDI, HTML).
 
     Raises
     ------
@@ -172,10 +172,9 @@ def render_transcription(
     """
     fmt = OutputFormat(format)
     if fmt is OutputFormat.HTML and audio is not None:
-        from chordcli.writers.html import audio_source, format_html
+        from chordcli.writers.html import format_html
 
-        src = audio_source(audio, link=link_audio, page_dir=page_dir)
-        return format_html(transcription, audio_src=src)
+        return format_html(transcription, audio=audio, link_audio=link_audio, page_dir=page_dir)
     if fmt is OutputFormat.LEADSHEET and not markdown:
         from chordcli.writers.charts import format_leadsheet
 
@@ -184,23 +183,16 @@ def render_transcription(
 
 
 def format_transcription(
-    transcription: Transcription,
-    *,
-    format: OutputFormat | str,
-    markdown: bool = True,
-    audio: str | os.PathLike[str] | None = None,
-    link_audio: bool = False,
+    transcription: Transcription, *, format: OutputFormat | str, markdown: bool = True
 ) -> str:
     """Render a transcription in a text format (see :func:`render_transcription`).
 
     Raises
     ------
     ValueError
-        If `format` is binary (MIDI) or not a format name.
+        If `format` is binary (MIDI, HTML) or not a format name.
     """
-    rendered = render_transcription(
-        transcription, format=format, markdown=markdown, audio=audio, link_audio=link_audio
-    )
+    rendered = render_transcription(transcription, format=format, markdown=markdown)
     if isinstance(rendered, bytes):
         raise ValueError(f"{OutputFormat(format).value} is a binary format; write it to a file")
     return rendered

@@ -4,6 +4,7 @@
   // there, for each transposition and simplification level; this script only selects them.
   const data = JSON.parse(document.getElementById("chart-data").textContent);
   const audio = document.getElementById("audio");
+  const embedded = document.getElementById("audio-data");
   const chart = document.getElementById("chart");
   const state = { transpose: 0, capo: 0, level: data.levels[0] };
   const chords = [];  // {el, bar, start, end, label, alternatives} in time order
@@ -174,6 +175,48 @@
     }
   }
 
+  function embeddedAudio(node) {
+    // The audio file, written byte for byte into a page read as windows-1252 (one character
+    // per byte), XORed with data-key; NUL, CR, "<" and "=" are then escaped as "=" + (byte +
+    // 64). Bytes 0x80-0x9F decode to other code points: the browser's own decoder gives the
+    // table back.
+    const text = node.textContent;
+    const high = new TextDecoder("windows-1252").decode(
+      Uint8Array.from({ length: 32 }, function (_, i) { return 0x80 + i; }));
+    const back = new Map();
+    for (let i = 0; i < 32; i++) back.set(high.charCodeAt(i), 0x80 + i);
+    function byteOf(code) {
+      if (code < 0x80 || (code >= 0xa0 && code <= 0xff)) return code;
+      const b = back.get(code);
+      if (b === undefined) throw new Error("character " + code + " is not a byte");
+      return b;
+    }
+    const bytes = new Uint8Array(Number(node.dataset.bytes));
+    const key = Number(node.dataset.key);
+    let n = 0;
+    for (let i = 0; i < text.length && n < bytes.length; i++) {
+      const code = text.charCodeAt(i);
+      const b = code === 0x3d ? (byteOf(text.charCodeAt(++i)) - 64) & 0xff : byteOf(code);
+      bytes[n++] = b ^ key;
+    }
+    if (n !== bytes.length) throw new Error("the embedded audio is " + n + " bytes, not " + bytes.length);
+    return URL.createObjectURL(new Blob([bytes], { type: node.dataset.type }));
+  }
+
+  function loadAudio() {
+    if (!audio || !embedded) return;
+    try {
+      audio.src = embeddedAudio(embedded);
+    } catch (error) {
+      const note = document.createElement("p");
+      note.className = "no-audio";
+      note.textContent = "The embedded audio cannot be read (" + error.message + "): open " +
+        "the file itself, not a copy re-encoded as text, or write the page with --link-audio.";
+      audio.replaceWith(note);
+    }
+  }
+
+  loadAudio();
   buildChart();
   bindControls();
   spell();

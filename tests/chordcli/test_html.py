@@ -1,6 +1,5 @@
 """The HTML chord player: its data (bars, chords, times, spellings) and the file written."""
 
-import base64
 import dataclasses
 import json
 import re
@@ -14,9 +13,21 @@ from chordcli.cli import app
 from chordcli.errors import ChordcliError
 from chordcli.lab import read_lab
 from chordcli.segments import ChordSegment, Transcription
-from chordcli.writers import read_transcription, render_transcription, write_transcription
+from chordcli.writers import (
+    format_transcription,
+    read_transcription,
+    render_transcription,
+    write_transcription,
+)
 from chordcli.writers.charts import format_leadsheet
-from chordcli.writers.html import audio_source, format_html, page_data, with_audio_beats
+from chordcli.writers.html import (
+    check_audio,
+    embed_bytes,
+    embedding_key,
+    format_html,
+    page_data,
+    with_audio_beats,
+)
 from theory.keys import parse_key
 from theory.transpose import transpose_key, transpose_label
 
@@ -174,15 +185,57 @@ def _embedded_data(html: str) -> dict:
     return json.loads(match.group(1))
 
 
+def _unembed(escaped: bytes, key: int = 0) -> bytes:
+    """The page's reader: "=" escapes the next byte, shifted by 64; then XOR with the key."""
+    out, i = bytearray(), 0
+    while i < len(escaped):
+        if escaped[i] == ord("="):
+            out.append(((escaped[i + 1] - 64) % 256) ^ key)
+            i += 2
+        else:
+            out.append(escaped[i] ^ key)
+            i += 1
+    return bytes(out)
+
+
+@pytest.mark.parametrize("key", [0, 61, 255])
+def test_embedded_bytes_avoid_what_the_html_parser_changes(key):
+    data = bytes(range(256)) * 3 + b"</script><!--\r\n=@"
+    escaped = embed_bytes(data, key=key)
+    assert not set(escaped) & {0x00, 0x0D, ord("<")}
+    assert _unembed(escaped, key) == data
+    special = {b ^ key for b in b"\x00\r<="}
+    assert len(escaped) == len(data) + sum(b in special for b in data)
+
+
+def test_the_key_leaves_the_fewest_escapes():
+    data = b"\x00" * 100 + bytes(range(256))  # zero bytes abound, as in MP3 frames
+    key = embedding_key(data)
+    assert key not in (0x00, 0x0D, 0x3C, 0x3D)  # zero must not become an escaped byte
+    assert len(embed_bytes(data, key=key)) == len(data) + 4
+    assert len(embed_bytes(data)) == len(data) + 104
+
+
 def test_page_is_self_contained_with_the_audio_embedded(tmp_path):
     out = write_transcription(_example(), tmp_path / "song.html", audio=EXAMPLE_AUDIO)
-    html = out.read_text(encoding="utf-8")
-    assert html.startswith("<!DOCTYPE html>")
+    page = out.read_bytes()
+    match = re.search(
+        rb'<script type="application/octet-stream" id="audio-data" data-type="audio/flac" '
+        rb'data-bytes="(\d+)" data-key="(\d+)">(.*?)</script>',
+        page,
+        flags=re.DOTALL,
+    )
+    assert match is not None
+    audio = EXAMPLE_AUDIO.read_bytes()
+    assert int(match.group(1)) == len(audio)
+    assert int(match.group(2)) == embedding_key(audio)
+    assert _unembed(match.group(3), int(match.group(2))) == audio
+    # Everything else is ASCII, declared as windows-1252 (one character per byte).
+    html = (page[: match.start()] + page[match.end() :]).decode("ascii")
+    assert html.startswith("<!DOCTYPE html>") and '<meta charset="windows-1252">' in html
+    assert len(page) - len(audio) < 200_000
     assert not re.search(r"(src|href)=\"(https?:)?//", html)
     assert "<script src" not in html and 'rel="stylesheet"' not in html
-    src = re.search(r'<audio id="audio"[^>]* src="data:audio/flac;base64,([^"]+)"', html)
-    assert src is not None
-    assert base64.b64decode(src.group(1)) == EXAMPLE_AUDIO.read_bytes()
     assert _embedded_data(html) == json.loads(json.dumps(page_data(_example())))
     assert "@media print" in html and "@media (max-width" in html
 
@@ -193,28 +246,28 @@ def test_link_audio_writes_a_relative_link(tmp_path):
     out = write_transcription(
         _example(), page_dir / "song.html", audio=EXAMPLE_AUDIO, link_audio=True
     )
-    html = out.read_text(encoding="utf-8")
+    html = out.read_text(encoding="ascii")
     src = re.search(r'<audio id="audio"[^>]* src="([^"]+)"', html).group(1)
     assert not src.startswith("data:")
     assert (page_dir / src).resolve() == EXAMPLE_AUDIO.resolve()
-    assert len(html) < 100_000
+    assert len(html) < 100_000 and "application/octet-stream" not in html
 
 
 def test_markup_in_names_cannot_break_the_page():
-    t = _example(source="/x/a<b>&c.lab", model="</script><b>")
-    html = format_html(t)
-    assert "<title>a&lt;b&gt;&amp;c</title>" in html
+    t = _example(source="/x/a<b>&c\u00e9.lab", model="</script><b>")
+    html = format_html(t).decode("ascii")
+    assert "<title>a&lt;b&gt;&amp;c&#233;</title>" in html
     assert "</script><b>" not in html
     data = _embedded_data(html)
-    assert data["title"] == "a<b>&c" and data["model"] == "</script><b>"
+    assert data["title"] == "a<b>&c\u00e9" and data["model"] == "</script><b>"
     assert "No audio" in html and "<audio" not in html
 
 
 def test_audio_errors_name_the_file(tmp_path):
     with pytest.raises(ChordcliError, match="cannot read '.*missing.mp3': file not found"):
-        audio_source(tmp_path / "missing.mp3")
+        check_audio(tmp_path / "missing.mp3")
     with pytest.raises(ChordcliError, match=r"'.*song.xyz'.*browsers do not play"):
-        audio_source(tmp_path / "song.xyz")
+        check_audio(tmp_path / "song.xyz")
 
 
 def test_with_audio_beats_takes_the_recordings_beats():
@@ -232,7 +285,9 @@ def test_html_is_a_format_by_suffix(tmp_path):
     song = Transcription(segments=(ChordSegment(0.0, 2.0, "C:maj"),), duration_s=2.0)
     write_transcription(song, tmp_path / "a.htm")
     assert (tmp_path / "a.htm").read_text().startswith("<!DOCTYPE html>")
-    assert isinstance(render_transcription(song, format="html"), str)
+    assert isinstance(render_transcription(song, format="html"), bytes)
+    with pytest.raises(ValueError, match="binary"):
+        format_transcription(song, format="html")
 
 
 # ----------------------------------------------------------------------------- command line
@@ -249,8 +304,8 @@ def test_export_lab_with_audio_writes_the_page(runner, tmp_path):
         app, ["export", str(EXAMPLE_LAB), "--audio", str(EXAMPLE_AUDIO), "-o", str(out)]
     )
     assert result.exit_code == 0, result.output
-    html = out.read_text(encoding="utf-8")
-    assert "data:audio/flac;base64," in html
+    html = out.read_bytes().decode("latin-1")
+    assert 'id="audio-data" data-type="audio/flac"' in html
     data = _embedded_data(html)
     assert data["tempo_bpm"] == pytest.approx(60 / BEAT_S, abs=1.0)  # beats from the audio
     assert [label for *_, label in _timeline(data)] == [s.label for s in read_lab(EXAMPLE_LAB)]
@@ -286,8 +341,8 @@ def test_transcribe_to_html_embeds_the_input(runner, tmp_path):
         app, ["transcribe", str(EXAMPLE_AUDIO), "--model", "template", "-o", str(out)]
     )
     assert result.exit_code == 0, result.output
-    html = out.read_text(encoding="utf-8")
-    assert "data:audio/flac;base64," in html
+    html = out.read_bytes().decode("latin-1")
+    assert 'id="audio-data" data-type="audio/flac"' in html
     data = _embedded_data(html)
     assert data["model"] == "template" and data["bars"]
     linked = tmp_path / "linked.html"
@@ -297,7 +352,11 @@ def test_transcribe_to_html_embeds_the_input(runner, tmp_path):
         + ["--link-audio"],
     )
     assert result.exit_code == 0, result.output
-    assert "base64" not in linked.read_text(encoding="utf-8")
+    assert "application/octet-stream" not in linked.read_text(encoding="ascii")
+    result = runner.invoke(
+        app, ["transcribe", str(EXAMPLE_AUDIO), "--model", "template", "--format", "html"]
+    )
+    assert result.exit_code == 2 and "needs a file" in result.output
 
 
 def test_a_sliver_after_the_last_bar_line_joins_the_last_chord():

@@ -6,12 +6,15 @@ makes no network request: the browser's proxy is a dead port, so any request wou
 an error, and the test fails on any console error.
 """
 
+import hashlib
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from chordcli.segments import ChordSegment, Transcription
+from chordcli.writers import write_transcription
 from chordcli.writers.html import page_data
 
 REPO = Path(__file__).resolve().parents[2]
@@ -20,6 +23,10 @@ from make_html_screenshot import find_browser, start_browser, write_example_page
 
 _NEEDS = "needs the Debian packages chromium and chromium-driver and selenium ([test] extra)"
 pytest.importorskip("selenium.webdriver", reason=_NEEDS)
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
+
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(None in find_browser(), reason=_NEEDS)]
 
 # How far the highlighted chord may lag or lead the audio clock, in seconds.
@@ -62,9 +69,6 @@ def _wait(predicate, timeout_s=10.0):
 
 
 def test_page_plays_follows_the_audio_seeks_and_transposes(browser, page, tmp_path):
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.common.keys import Keys
-
     path, data = page
     browser.get(path.as_uri())
     ready = "return document.getElementById('audio').readyState"
@@ -126,8 +130,6 @@ def test_page_plays_follows_the_audio_seeks_and_transposes(browser, page, tmp_pa
     capo.click()
     capo.click()
     assert browser.find_element(By.CSS_SELECTOR, ".chord").text == "Gmaj7"
-    from selenium.webdriver.support.ui import Select
-
     Select(browser.find_element(By.ID, "simplify")).select_by_value("triads")
     assert browser.find_element(By.CSS_SELECTOR, ".chord").text == "G"
 
@@ -153,6 +155,34 @@ def test_page_is_responsive_and_printable(browser, page):
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
         browser.set_window_size(1000, 700)
     assert _console_errors(browser) == []
+
+
+_DIGEST = """
+const done = arguments[arguments.length - 1];
+fetch(document.getElementById("audio").src)
+  .then((response) => response.arrayBuffer())
+  .then((buffer) => crypto.subtle.digest("SHA-256", buffer))
+  .then((digest) => done(Array.from(new Uint8Array(digest),
+    (b) => b.toString(16).padStart(2, "0")).join("")))
+  .catch((error) => done("error: " + error));
+"""
+
+
+def test_the_page_gives_back_the_embedded_bytes(browser, page, tmp_path):
+    path, _ = page
+    browser.get(path.as_uri())
+    assert (
+        browser.execute_async_script(_DIGEST)
+        == hashlib.sha256((REPO / "examples" / "example.flac").read_bytes()).hexdigest()
+    )
+    # Every byte value, and the sequences an HTML parser would act on, come back unchanged.
+    odd = tmp_path / "bytes.wav"
+    odd.write_bytes(bytes(range(256)) * 64 + b"</script><!--\r\n\r=\x00" + bytes(range(256))[::-1])
+    song = Transcription(segments=(ChordSegment(0.0, 1.0, "C:maj"),), duration_s=1.0)
+    write_transcription(song, tmp_path / "bytes.html", audio=odd)
+    browser.get((tmp_path / "bytes.html").as_uri())
+    assert browser.execute_async_script(_DIGEST) == hashlib.sha256(odd.read_bytes()).hexdigest()
+    assert browser.find_elements(By.CSS_SELECTOR, ".chord")[0].text == "C"
 
 
 def _indices(data):
