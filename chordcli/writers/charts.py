@@ -29,7 +29,7 @@ from chordcli.segments import Transcription
 from models.tuning import TUNING_REFERENCE_HZ
 from theory.keys import KEY_NONE, chord_symbol, key_is_minor, key_name, key_tonic_name
 
-__all__ = ["BARS_PER_LINE", "chart_title", "format_chordpro", "format_leadsheet"]
+__all__ = ["BARS_PER_LINE", "chart_title", "format_chordpro", "format_leadsheet", "tuning_text"]
 
 #: Bars on each line of a chart.
 BARS_PER_LINE: int = 4
@@ -71,7 +71,7 @@ def format_leadsheet(
     info.append(f"Tempo: {_tempo(transcription, grid.tempo_bpm)} bpm")
     info.append(f"Time: {grid.beats_per_bar}/4")
     if transcription.tuning_cents is not None:
-        info.append(_tuning(transcription.tuning_cents))
+        info.append(f"Tuning: {tuning_text(transcription.tuning_cents)}")
     header = " · ".join(info)
     title = chart_title(transcription)
     if markdown:
@@ -175,10 +175,10 @@ def _align(rows: list[list[str]]) -> list[str]:
     return lines
 
 
-def _tuning(cents: float) -> str:
-    """Header entry for the tuning: ``Tuning: +40 cents (A = 450.3 Hz)``."""
+def tuning_text(cents: float) -> str:
+    """Describe a tuning for chart headers: ``+40 cents (A = 450.3 Hz)``."""
     a4_hz = TUNING_REFERENCE_HZ * 2 ** (cents / 1200)
-    return f"Tuning: {round(cents):+d} cents (A = {a4_hz:.1f} Hz)"
+    return f"{round(cents):+d} cents (A = {a4_hz:.1f} Hz)"
 
 
 def _tempo(transcription: Transcription, grid_tempo_bpm: float) -> int:

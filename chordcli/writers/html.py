@@ -37,7 +37,7 @@ import numpy as np
 from chordcli.bars import chart_bars
 from chordcli.errors import ChordcliError
 from chordcli.segments import ChordSegment, Transcription
-from chordcli.writers.charts import chart_title
+from chordcli.writers.charts import chart_title, tuning_text
 from theory.harte import NO_CHORD
 from theory.keys import KEY_NONE, chord_symbol, key_name
 from theory.simplify import simplify_label
@@ -175,7 +175,9 @@ def page_data(transcription: Transcription) -> dict[str, Any]:
         "duration_s": round(duration_s, 4),
         "tempo_bpm": round(transcription.tempo_bpm or grid.tempo_bpm, 1),
         "beats_per_bar": per_bar,
-        "tuning": _tuning(transcription),
+        "tuning": (
+            None if transcription.tuning_cents is None else tuning_text(transcription.tuning_cents)
+        ),
         "labels": names,
         "levels": [name for name, _ in SIMPLIFY_LEVELS],
         "symbols": {
@@ -463,21 +465,6 @@ def _alternatives(items: Iterable[Any], label: str) -> Iterable[tuple[str, float
             probability = getattr(item, "probability", getattr(item, "confidence", None))
         if alt != label and probability is not None:
             yield str(alt), round(float(probability), 3)
-
-
-def _tuning(transcription: Transcription) -> str | None:
-    """Tuning shown in the header (``A4 = 441.3 Hz (+9 cents)``), or None if not estimated."""
-    hz = getattr(transcription, "tuning_hz", None)
-    cents = getattr(transcription, "tuning_cents", None)
-    if hz is None and cents is None:
-        return None
-    if hz is None:
-        hz = 440.0 * 2 ** (float(cents) / 1200)
-    if cents is None:
-        import math
-
-        cents = 1200 * math.log2(float(hz) / 440.0)
-    return f"A4 = {float(hz):.1f} Hz ({float(cents):+.0f} cents)"
 
 
 def _resource(name: str) -> str:

@@ -171,12 +171,7 @@ def test_alternatives_are_indexed_and_spelled_where_segments_have_them():
 
 
 def test_tuning_is_shown_when_the_transcription_has_one():
-    @dataclasses.dataclass(frozen=True)
-    class Tuned(Transcription):
-        tuning_hz: float | None = None
-
-    tuned = Tuned(**vars(_example()), tuning_hz=442.0)
-    assert page_data(tuned)["tuning"] == "A4 = 442.0 Hz (+8 cents)"
+    assert page_data(_example(tuning_cents=40.0))["tuning"] == "+40 cents (A = 450.3 Hz)"
 
 
 def _embedded_data(html: str) -> dict:
