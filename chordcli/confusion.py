@@ -35,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
+from chordcli.alignment import align_segments
 from chordcli.atomic import atomic_path, write_text_atomic
-from chordcli.evaluate import align_segments
 from chordcli.segments import ChordSegment
 from theory import N_QUALITIES, QUALITIES, chord_class, parse_chord
 

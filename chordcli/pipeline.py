@@ -5,7 +5,7 @@ Stages of :func:`analyse_audio` (each timed, see :class:`StageTimes`):
 1. **cqt**: :func:`models.cqt.cqt` over the whole recording with the model's own feature
    parameters (``backend.cqt_config``), computed in blocks and centred on the recording's
    tuning (:func:`models.tuning.estimate_tuning` unless given);
-2. **model**: ``backend.predict`` gives per-frame posteriors (:class:`models.backend.ModelOutput`);
+2. **model**: ``backend.predict`` gives per-frame posteriors (:class:`models.base.ModelOutput`);
 3. **decode**: :func:`theory.decode.decode` turns them into chord segments (slash chords from
    the bass head); the key is the class with the highest mean key posterior;
 4. **beats**: onset strength, tempo and beats (:mod:`chordcli.beats`); downbeats are the bar
@@ -37,7 +37,7 @@ from chordcli.beats import (
     track_beats,
 )
 from chordcli.segments import ChordSegment, Transcription
-from models.backend import ChordBackend, ModelOutput
+from models.base import ChordBackend, ModelOutput
 from theory.decode import DEFAULT_KEY_WEIGHT, decode
 from theory.keys import KEY_NONE
 from theory.simplify import VOCABULARIES, simplify_label

@@ -1,27 +1,34 @@
-"""What every chord model gives the decoder, and how a model is found by name or path.
+"""How a chord model is found by name or path and loaded: the registry of backends.
 
-A *backend* turns CQT features of a whole song into per-frame posteriors (:class:`ModelOutput`).
-Two kinds exist: ``template`` (a chroma-template baseline without learning, :mod:`models.template`)
-and ChordNet weights directories (``models/weights/<name>-v<N>/`` or any run folder holding a
-``config.json``), run by a *runtime*: ONNX Runtime (``onnx``, :mod:`models.onnx_runtime`, no
-TensorFlow) when the directory holds an ONNX export, else Keras (``keras``,
-:mod:`models.chordnet`, the ``train`` extra).
+A *backend* turns CQT features of a whole song into per-frame posteriors
+(:class:`~models.base.ModelOutput`). Two kinds exist: built-in models that need no weights
+(``template``, a chroma-template baseline, :mod:`models.template`) and ChordNet weights
+directories (``models/weights/<name>-v<N>/`` or any run folder holding a ``config.json``), run
+by a *runtime*: ONNX Runtime (``onnx``, :mod:`models.onnx_runtime`, no TensorFlow) when the
+directory holds an ONNX export, else Keras (``keras``, :mod:`models.chordnet`, the ``train``
+extra).
+
+The registry names every backend by a ``"module:callable"`` string and imports the module only
+when that backend is loaded, so importing this module imports no backend (and no TensorFlow),
+and backends import the shared types from :mod:`models.base`, never from here. Registering a new
+backend is one entry: a built-in model in :data:`BUILTIN_BACKENDS`, a new way to run a weights
+directory in :data:`RUNTIMES`.
+
+The shared types are re-exported here for callers that import them with the loader.
 """
 
 from __future__ import annotations
 
 import importlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import Any
 
-import numpy as np
-
-from models.cqt import CQTConfig
-from theory.decode import DecoderSettings
+from models.base import ChordBackend, ModelError, ModelOutput
 
 __all__ = [
+    "BUILTIN_BACKENDS",
     "BUILTIN_MODELS",
     "DEFAULT_MODEL",
     "RUNTIMES",
@@ -35,7 +42,14 @@ __all__ = [
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_MODEL = "chordnet-v1"
-BUILTIN_MODELS = ("template",)
+
+#: Models without a weights directory, by name: ``"module:callable"``, called with no argument.
+BUILTIN_BACKENDS: dict[str, str] = {
+    "template": "models.template:TemplateBackend",
+}
+#: Names of the built-in models.
+BUILTIN_MODELS: tuple[str, ...] = tuple(BUILTIN_BACKENDS)
+
 #: Runtimes of a weights directory, by name: ``"module:callable"``, called with the directory.
 RUNTIMES: dict[str, str] = {
     "onnx": "models.onnx_runtime:load_onnx_backend",
@@ -43,58 +57,10 @@ RUNTIMES: dict[str, str] = {
 }
 
 
-class ModelError(Exception):
-    """A model that cannot be found or loaded; the message names it and gives a hint."""
-
-
-@dataclass(frozen=True)
-class ModelOutput:
-    """Per-frame posteriors of a song, all time-major with ``n_frames`` rows.
-
-    Attributes
-    ----------
-    chroma : ndarray, shape (n_frames, 25), float32
-        Chord-tone probabilities ``[:, :12]`` and bass distribution ``[:, 12:]``
-        (see :mod:`theory.targets`).
-    smooth_chroma : ndarray, shape (n_frames, 25), float32
-        The smoothed 25-dim vector (second recurrent stack); same layout.
-    chord : ndarray, shape (n_frames, 529), float32
-        Chord-class probabilities (rows sum to 1).
-    change : ndarray, shape (n_frames,), float32
-        Probability that a chord change happens at the frame.
-    bass : ndarray, shape (n_frames, 13), float32
-        Bass pitch-class distribution (12 = no bass).
-    key : ndarray, shape (n_frames, 25), float32
-        Key distribution (see :mod:`theory.keys`).
-    frames_per_second : float
-        Frame rate of all arrays.
-    """
-
-    chroma: np.ndarray
-    smooth_chroma: np.ndarray
-    chord: np.ndarray
-    change: np.ndarray
-    bass: np.ndarray
-    key: np.ndarray
-    frames_per_second: float
-
-    @property
-    def n_frames(self) -> int:
-        """Number of frames."""
-        return int(self.chord.shape[0])
-
-
-class ChordBackend(Protocol):
-    """A loaded chord model."""
-
-    name: str
-    cqt_config: CQTConfig
-    #: The decoder settings that go with this model's posteriors.
-    decoder: DecoderSettings
-
-    def predict(self, features: np.ndarray) -> ModelOutput:
-        """Return posteriors for CQT features of shape (n_frames, 252, 2) of one song."""
-        ...
+def _entry(target: str) -> Callable[..., Any]:
+    """Import and return the callable a registry entry ``"module:callable"`` names."""
+    module, _, attribute = target.partition(":")
+    return getattr(importlib.import_module(module), attribute)
 
 
 def load_backend(
@@ -119,13 +85,11 @@ def load_backend(
     ------
     ModelError
         If no model of that name or path exists, its files cannot be loaded, or the runtime
-        is unknown.
+        is unknown or not installed.
     """
     name = DEFAULT_MODEL if name_or_path is None else str(name_or_path)
-    if name == "template":
-        from models.template import TemplateBackend
-
-        return TemplateBackend()
+    if name in BUILTIN_BACKENDS:
+        return _entry(BUILTIN_BACKENDS[name])()
     directory = model_dir(name)
     if runtime is None:
         runtime = "onnx" if _has_onnx_export(directory) else "keras"
@@ -133,9 +97,8 @@ def load_backend(
         raise ModelError(
             f"unknown model runtime {runtime!r} (hint: one of {', '.join(sorted(RUNTIMES))})"
         )
-    module, _, attribute = RUNTIMES[runtime].partition(":")
     try:
-        loader = getattr(importlib.import_module(module), attribute)
+        loader = _entry(RUNTIMES[runtime])
     except ImportError as exc:
         raise ModelError(
             f"cannot load model '{name}' with the {runtime} runtime: {exc.name} is not "

@@ -24,7 +24,7 @@ skipped by the LSTMs, so the network accepts any batch size and any sequence len
 chunked LSTM pads to a multiple of the chunk internally and crops back).
 
 The network returns logits; :func:`head_probabilities` turns them into the probabilities
-of :class:`models.backend.ModelOutput`. Weights are stored with ``save_weights`` and the
+of :class:`models.base.ModelOutput`. Weights are stored with ``save_weights`` and the
 architecture is rebuilt in code from :class:`ChordNetConfig` (:func:`load_chordnet_backend`).
 """
 
@@ -41,7 +41,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from models.backend import ModelError
+from models.base import ModelError
 from models.cqt import CQTConfig
 from models.dataset import replace_atomically
 from models.inference import (

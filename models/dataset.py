@@ -45,7 +45,7 @@ from typing import TypeVar
 import numpy as np
 import soundfile
 
-from models.backend import ModelError
+from models.base import ModelError
 from models.cqt import DEFAULT_CQT, CQTConfig, CQTParameterError, cqt
 from theory.harte import ChordLabelError, parse_chord
 from theory.keys import parse_key

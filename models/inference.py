@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from models.backend import ModelError, ModelOutput
+from models.base import ModelError, ModelOutput
 from models.cqt import CQTConfig, CQTParameterError
 from models.dataset import audio_sha256
 from theory.decode import DecoderSettings

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from models.backend import ModelError
+from models.base import ModelError
 from models.inference import (
     CONFIG_FILE,
     HEADS,

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.ndimage
 
-from models.backend import ModelOutput
+from models.base import ModelOutput
 from models.cqt import DEFAULT_CQT, CQTConfig
 from theory.decode import DecoderSettings
 from theory.keys import N_KEYS
@@ -207,7 +207,7 @@ def key_distribution(chroma: np.ndarray, *, temperature: float = 0.05) -> np.nda
 
 @dataclass
 class TemplateBackend:
-    """The chroma-template baseline as a :class:`models.backend.ChordBackend`.
+    """The chroma-template baseline as a :class:`models.base.ChordBackend`.
 
     Parameters
     ----------

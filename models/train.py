@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from models.augment import NO_AUGMENT, AugmentConfig, augment_example
-from models.backend import ModelError
+from models.base import ModelError
 from models.cqt import DEFAULT_CQT, CQTConfig
 from models.dataset import (
     DEFAULT_CACHE_DIR,

@@ -1,0 +1,179 @@
+"""The structure stays walkable: no import cycle, imports flow chordcli -> models -> theory.
+
+The import graph is built from the source with :mod:`ast`, not by importing anything. Every
+``import`` statement counts wherever it stands: at module level, inside functions (the lazy
+imports of TensorFlow-free modules) and under ``if TYPE_CHECKING:``, because a cycle through a
+function-level import is still a cycle a reader has to untangle. ``from package import name``
+is an edge to ``package.name`` when that is a module, else to ``package``. Importing a
+submodule also runs its package's ``__init__``; that implicit edge is not counted (a package
+re-exporting its submodules is not a cycle).
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+#: The packages, bottom layer first: a module may import only its own layer or lower ones.
+LAYERS = ("theory", "models", "chordcli")
+#: What theory may import besides the stdlib and itself.
+THEORY_THIRD_PARTY = {"numpy", "scipy"}
+
+
+def module_files(root: Path, packages: tuple[str, ...] = LAYERS) -> dict[str, Path]:
+    """Dotted module name -> source file, for every module of the packages under root."""
+    modules = {}
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            parts = list(path.relative_to(root).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            modules[".".join(parts)] = path
+    return modules
+
+
+def imported_names(module: str, path: Path) -> set[str]:
+    """Dotted names of every import in the file, module level or not, relative ones resolved."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parts = parts[: len(parts) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    return names
+
+
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """Module -> the modules of the same packages it imports (edges resolved to files)."""
+    modules = module_files(root)
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        targets = set()
+        for name in imported_names(module, path):
+            while name and name not in modules:
+                name = name.rpartition(".")[0]
+            if name and name != module:
+                targets.add(name)
+        # ``from pkg import sub`` also yields ``pkg``; keep only the submodule then.
+        graph[module] = {t for t in targets if not any(o.startswith(t + ".") for o in targets)}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle as a path ``[a, b, ..., a]``, or None (depth-first search)."""
+    state: dict[str, int] = {}  # 1 on the stack, 2 done
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def upward_imports(graph: dict[str, set[str]]) -> list[str]:
+    """Edges that point from a lower layer to a higher one, as ``'a -> b'``."""
+    rank = {package: i for i, package in enumerate(LAYERS)}
+    return sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        for target in targets
+        if rank[target.split(".")[0]] > rank[module.split(".")[0]]
+    )
+
+
+def test_no_import_cycle():
+    cycle = find_cycle(import_graph(REPO))
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_imports_flow_chordcli_models_theory():
+    assert upward_imports(import_graph(REPO)) == []
+
+
+def test_theory_imports_only_numpy_scipy_and_the_stdlib():
+    allowed = THEORY_THIRD_PARTY | set(sys.stdlib_module_names) | {"theory"}
+    bad = sorted(
+        f"{module}: {name}"
+        for module, path in module_files(REPO, ("theory",)).items()
+        for name in imported_names(module, path)
+        if name.split(".")[0] not in allowed
+    )
+    assert bad == []
+
+
+def test_the_graph_covers_every_package():
+    graph = import_graph(REPO)
+    assert {"chordcli.cli", "models.backend", "theory.decode"} <= set(graph)
+    assert "models.base" in graph["models.chordnet"]  # a module-level import
+    assert "models.template" not in graph["models.backend"]  # loaded by name in the registry
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {  # a module-level cycle inside a package
+            "models/__init__.py": "",
+            "models/a.py": "from models.b import X\n",
+            "models/b.py": "from models import a\n",
+        },
+        {  # a cycle closed by an import inside a function
+            "chordcli/__init__.py": "",
+            "chordcli/a.py": "from . import b\n",
+            "chordcli/b.py": "def f():\n    from chordcli.a import g\n",
+        },
+        {  # a cycle through a TYPE_CHECKING import
+            "theory/__init__.py": "",
+            "theory/a.py": "import theory.b\n",
+            "theory/b.py": "if TYPE_CHECKING:\n    from .a import T\n",
+        },
+    ],
+    ids=["module-level", "function-level", "type-checking"],
+)
+def test_a_cycle_is_found(tmp_path, files):
+    _write(tmp_path, files)
+    assert find_cycle(import_graph(tmp_path)) is not None
+
+
+def test_an_upward_import_is_found(tmp_path):
+    _write(
+        tmp_path,
+        {
+            "theory/__init__.py": "",
+            "theory/a.py": "def f():\n    import models.b\n",
+            "models/__init__.py": "",
+            "models/b.py": "import theory.a\n",
+        },
+    )
+    graph = import_graph(tmp_path)
+    assert upward_imports(graph) == ["theory.a -> models.b"]
+    assert find_cycle(graph) == ["models.b", "theory.a", "models.b"]
