@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -31,6 +32,7 @@ import numpy as np
 from chordcli.audio import Audio, load_audio
 from chordcli.beats import (
     DEFAULT_BEATS_PER_BAR,
+    Beats,
     downbeats_from_changes,
     onset_strength,
     snap_to_beats,
@@ -38,7 +40,8 @@ from chordcli.beats import (
 )
 from chordcli.segments import ChordSegment, Transcription
 from models.base import ChordBackend, ModelOutput
-from theory.decode import DEFAULT_KEY_WEIGHT, decode
+from models.cqt import CQTConfig
+from theory.decode import DEFAULT_KEY_WEIGHT, DecoderSettings, decode
 from theory.keys import KEY_NONE
 from theory.simplify import VOCABULARIES, simplify_label
 from theory.transpose import transpose_key, transpose_label
@@ -51,6 +54,10 @@ __all__ = [
     "StageTimes",
     "analyse_audio",
     "analyse_file",
+    "decode_segments",
+    "estimate_key",
+    "place_on_beats",
+    "relabel",
     "transcribe_audio",
     "transcribe_file",
 ]
@@ -134,22 +141,19 @@ def analyse_audio(
         Chord vocabulary of the labels (see :mod:`theory.simplify`).
     beat_sync : bool
         Move chord changes to the nearest beat.
-    transpose : int
-        Semitones to transpose the chords and key by.
-    capo : int
-        Capo fret (0..11): chords are shown ``capo`` semitones lower, as played.
-    key_weight : float
-        Weight of the key prior in the decoder (:func:`theory.decode.decode`).
-    vector_weight : float, optional
-        Weight of the smoothed-vector score in the decoder; None takes the model's
-        (``backend.decoder.vector_weight``).
+    transpose, capo : int
+        Semitones to transpose the chords and key by; capo fret (0..11): chords are shown
+        ``capo`` semitones lower, as played.
+    key_weight, vector_weight : float
+        Weights of the key prior and the smoothed-vector score (:func:`theory.decode.decode`);
+        a `vector_weight` of None takes ``backend.decoder``'s.
     tuning_cents : float, optional
         Tuning of the recording in cents from A = 440 Hz (-50 .. 50); the CQT is centred on
         it. None estimates it from the audio (:func:`models.tuning.estimate_tuning`).
     keep : bool
         Keep the features and the model output in the result (for figures).
     on_stage : callable, optional
-        Called with the name of each stage as it starts (:data:`STAGES`), for progress display.
+        Called with each stage's name (:data:`STAGES`) as it starts, for progress display.
 
     Returns
     -------
@@ -161,109 +165,106 @@ def analyse_audio(
     ValueError
         If ``vocab`` is unknown or ``capo`` is out of range.
     """
+    _check_options(vocab=vocab, capo=capo)
+    clock = _StageClock(on_stage)
+    with clock.stage("cqt_s", "CQT"):
+        features, tuning_cents = _tuned_cqt(audio, backend.cqt_config, tuning_cents=tuning_cents)
+    with clock.stage("beats_s", "beats"):
+        beats = track_beats(onset_strength(audio.samples, sample_rate_hz=audio.sample_rate_hz))
+    skeleton = _beat_transcription(audio, backend, beats, tuning_cents)
+    del audio  # the samples are no longer needed: freed here unless the caller keeps them
+    with clock.stage("model_s", "network"):
+        output = backend.predict(features)
+    features = features if keep else None
+    with clock.stage("decode_s", "decoding"):
+        segments = decode_segments(
+            output,
+            decoder=backend.decoder,
+            key_weight=key_weight,
+            vector_weight=vector_weight,
+            duration_s=skeleton.duration_s,
+        )
+        key, key_confidence = estimate_key(output)
+    with clock.stage("beats_s"):
+        segments, downbeats = place_on_beats(segments, beats.beats_s, beat_sync=beat_sync)
+    segments, key = relabel(segments, key, vocab=vocab, shift=int(transpose) - int(capo))
+    transcription = replace(
+        skeleton,
+        segments=tuple(segments),
+        key=key,
+        key_confidence=key_confidence,
+        downbeats_s=downbeats,
+    )
+    return Analysis(transcription, clock.times(), output if keep else None, features)
+
+
+def _tuned_cqt(
+    audio: Audio, config: CQTConfig, *, tuning_cents: float | None = None
+) -> tuple[np.ndarray, float]:
+    """Return the CQT centred on the recording's tuning, and that tuning in cents.
+
+    None estimates the tuning from the audio (:func:`models.tuning.estimate_tuning`).
+    """
     from models.cqt import cqt
     from models.tuning import estimate_tuning
 
-    if vocab not in VOCABULARIES:
-        raise ValueError(f"unknown vocabulary {vocab!r} (hint: one of {', '.join(VOCABULARIES)})")
-    if not 0 <= capo <= 11:
-        raise ValueError(f"capo must be a fret 0..11, got {capo}")
-    stage = on_stage or (lambda name: None)
-    stage("CQT")
-    clock = time.perf_counter()
     if tuning_cents is None:
         tuning_cents = estimate_tuning(audio.samples, sample_rate_hz=audio.sample_rate_hz)
     features = cqt(
         audio.samples,
         sample_rate_hz=audio.sample_rate_hz,
-        config=backend.cqt_config,
+        config=config,
         tuning_cents=tuning_cents,
     )
-    cqt_s = time.perf_counter() - clock
+    return features, tuning_cents
 
-    stage("beats")
-    clock = time.perf_counter()
-    onsets = onset_strength(audio.samples, sample_rate_hz=audio.sample_rate_hz)
-    beats = track_beats(onsets)
-    beats_s = time.perf_counter() - clock
-    duration_s = audio.duration_s
-    source = str(audio.path) if audio.path is not None else None
-    del audio  # the samples are no longer needed: freed here unless the caller keeps them
 
-    stage("network")
-    clock = time.perf_counter()
-    output = backend.predict(features)
-    model_s = time.perf_counter() - clock
-    if not keep:
-        del features
-        features = None
-
-    stage("decoding")
-    clock = time.perf_counter()
-    settings = backend.decoder
-    if vector_weight is not None:
-        settings = replace(settings, vector_weight=vector_weight)
-    decoding = decode(
-        output.chord,
-        smooth_chroma=output.smooth_chroma,
-        change=output.change,
-        bass=output.bass,
-        key=output.key,
-        key_weight=key_weight,
-        **settings.kwargs(),
-    )
-    fps = float(output.frames_per_second)
-    key_mean = np.asarray(output.key, dtype=np.float32).mean(axis=0, dtype=np.float64)
-    key = int(np.argmax(key_mean))
-    key_confidence = float(key_mean[key])
-    segments = []
-    for seg in decoding.segments:
-        start_s = max(0.0, (seg.start_frame - 0.5) / fps)
-        end_s = min(duration_s, (seg.end_frame - 0.5) / fps)
-        if seg.end_frame == output.n_frames:
-            end_s = duration_s
-        if end_s > start_s:
-            segments.append(ChordSegment(start_s, end_s, seg.label, seg.confidence))
-    decode_s = time.perf_counter() - clock
-
-    clock = time.perf_counter()
-    changes = [s.start_s for s in segments[1:]]
-    if beat_sync and beats.beats_s:
-        segments = _snap_segments(segments, beats.beats_s)
-        changes = [s.start_s for s in segments[1:]]
-    downbeats = downbeats_from_changes(beats.beats_s, changes, beats_per_bar=DEFAULT_BEATS_PER_BAR)
-    beats_s += time.perf_counter() - clock
-
-    shift = int(transpose) - int(capo)
-    labels_changed = vocab != "full" or shift % 12 != 0
-    if labels_changed:
-        segments = [
-            replace(s, label=transpose_label(simplify_label(s.label, vocab), shift))
-            for s in segments
-        ]
-        segments = _merge_equal(segments)
-    if key != KEY_NONE:
-        key = transpose_key(key, shift)
-    transcription = Transcription(
-        segments=tuple(segments),
-        duration_s=duration_s,
-        key=key,
-        key_confidence=key_confidence,
+def _beat_transcription(
+    audio: Audio, backend: ChordBackend, beats: Beats, tuning_cents: float
+) -> Transcription:
+    """Return a transcription of the audio with its beats, tuning and provenance, no chords."""
+    return Transcription(
+        segments=(),
+        duration_s=audio.duration_s,
         tempo_bpm=beats.tempo_bpm,
         beats_s=beats.beats_s,
-        downbeats_s=downbeats,
         beats_per_bar=DEFAULT_BEATS_PER_BAR,
-        source=source,
+        source=str(audio.path) if audio.path is not None else None,
         model=backend.name,
         tuning_cents=round(float(tuning_cents), 1),
     )
-    times = StageTimes(cqt_s=cqt_s, model_s=model_s, decode_s=decode_s, beats_s=beats_s)
-    return Analysis(
-        transcription=transcription,
-        times=times,
-        output=output if keep else None,
-        features=features,
-    )
+
+
+class _StageClock:
+    """Adds up the wall-clock time of named stages (the fields of :class:`StageTimes`).
+
+    `on_stage` hears the display name of a stage (:data:`STAGES`) as it starts.
+    """
+
+    def __init__(self, on_stage: Callable[[str], None] | None = None) -> None:
+        self.seconds: dict[str, float] = {}
+        self.on_stage = on_stage
+
+    @contextmanager
+    def stage(self, name: str, shown: str | None = None) -> Iterator[None]:
+        """Time the block and add it to stage `name`; report `shown` to ``on_stage``."""
+        if shown is not None and self.on_stage is not None:
+            self.on_stage(shown)
+        start = time.perf_counter()
+        yield
+        self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+    def times(self) -> StageTimes:
+        """Return the stage times so far."""
+        return StageTimes(**self.seconds)
+
+
+def _check_options(*, vocab: str, capo: int) -> None:
+    """Raise ValueError for an unknown vocabulary or a capo off the fretboard."""
+    if vocab not in VOCABULARIES:
+        raise ValueError(f"unknown vocabulary {vocab!r} (hint: one of {', '.join(VOCABULARIES)})")
+    if not 0 <= capo <= 11:
+        raise ValueError(f"capo must be a fret 0..11, got {capo}")
 
 
 def analyse_file(
@@ -370,6 +371,88 @@ def transcribe_file(
     return analyse_file(
         path, backend=backend, vocab=vocab, beat_sync=beat_sync, transpose=transpose, capo=capo
     ).transcription
+
+
+def decode_segments(
+    output: ModelOutput,
+    *,
+    decoder: DecoderSettings,
+    key_weight: float = DEFAULT_KEY_WEIGHT,
+    vector_weight: float | None = None,
+    duration_s: float,
+) -> list[ChordSegment]:
+    """Decode a model's posteriors into chord segments in seconds (:func:`theory.decode.decode`).
+
+    `decoder` holds the model's settings (``backend.decoder``); a `vector_weight` that is not
+    None replaces its own. Frame ``i`` is centred at ``i / fps``: a segment of frames
+    ``[a, b)`` spans ``[(a - 1/2) / fps, (b - 1/2) / fps)``, clipped to ``[0, duration_s]``;
+    the last segment ends at `duration_s`.
+    """
+    if vector_weight is not None:
+        decoder = replace(decoder, vector_weight=vector_weight)
+    decoding = decode(
+        output.chord,
+        smooth_chroma=output.smooth_chroma,
+        change=output.change,
+        bass=output.bass,
+        key=output.key,
+        key_weight=key_weight,
+        **decoder.kwargs(),
+    )
+    fps = float(output.frames_per_second)
+    segments = []
+    for seg in decoding.segments:
+        start_s = max(0.0, (seg.start_frame - 0.5) / fps)
+        end_s = min(duration_s, (seg.end_frame - 0.5) / fps)
+        if seg.end_frame == output.n_frames:
+            end_s = duration_s
+        if end_s > start_s:
+            segments.append(ChordSegment(start_s, end_s, seg.label, seg.confidence))
+    return segments
+
+
+def estimate_key(output: ModelOutput) -> tuple[int, float]:
+    """Return the key class with the highest mean key posterior and that mean (its confidence)."""
+    key_mean = np.asarray(output.key, dtype=np.float32).mean(axis=0, dtype=np.float64)
+    key = int(np.argmax(key_mean))
+    return key, float(key_mean[key])
+
+
+def place_on_beats(
+    segments: list[ChordSegment], beats_s: tuple[float, ...], *, beat_sync: bool = False
+) -> tuple[list[ChordSegment], tuple[float, ...]]:
+    """Find the downbeats from the chord changes; with `beat_sync`, move changes to the beats.
+
+    Returns
+    -------
+    segments : list of ChordSegment
+        The segments, snapped to the nearest beats if `beat_sync`.
+    downbeats_s : tuple of float
+        The beats that start a bar (:func:`chordcli.beats.downbeats_from_changes`).
+    """
+    if beat_sync and beats_s:
+        segments = _snap_segments(segments, beats_s)
+    changes = [s.start_s for s in segments[1:]]
+    downbeats = downbeats_from_changes(beats_s, changes, beats_per_bar=DEFAULT_BEATS_PER_BAR)
+    return segments, downbeats
+
+
+def relabel(
+    segments: list[ChordSegment], key: int, *, vocab: str = DEFAULT_VOCAB, shift: int = 0
+) -> tuple[list[ChordSegment], int]:
+    """Simplify labels to `vocab` and transpose them and the key by `shift` semitones.
+
+    Neighbours that end up with the same label merge.
+    """
+    if vocab != "full" or shift % 12 != 0:
+        segments = [
+            replace(s, label=transpose_label(simplify_label(s.label, vocab), shift))
+            for s in segments
+        ]
+        segments = _merge_equal(segments)
+    if key != KEY_NONE:
+        key = transpose_key(key, shift)
+    return segments, key
 
 
 def _snap_segments(segments: list[ChordSegment], beats_s: tuple[float, ...]) -> list[ChordSegment]:

@@ -327,6 +327,45 @@ class TrainEvent:
     message: str = ""
     info: Mapping[str, Any] = field(default_factory=dict)
 
+    def describe(self) -> str:
+        """Return the event as one line of a training log (the command line prints these)."""
+        m, info = self.metrics, self.info
+        if self.kind == "step":
+            return f"loss {m.get('loss', 0):.3f} chord acc {m.get('chord_acc', 0):.1%}"
+        if self.kind == "start":
+            return (
+                f"{info['train_songs']} training and {info['validation_songs']} validation songs, "
+                f"{info['examples']} examples, {info['steps_per_epoch']} steps per epoch, "
+                f"{info['parameters']:,} parameters; epochs {info['first_epoch']}..{info['epochs']}"
+            )
+        if self.kind == "epoch":
+            return _epoch_line(self.epoch, m, improved=bool(info.get("improved")))
+        return self.message
+
+
+#: Heads whose losses an epoch's log line shows.
+_LOGGED_HEADS = ("chord", "chroma", "smooth_chroma", "bass", "key", "change")
+
+
+def _epoch_line(epoch: int, m: Mapping[str, float], *, improved: bool) -> str:
+    """Return the log line of a finished epoch: losses, accuracies, speed, ``*`` if best."""
+    losses = " ".join(f"{h} {m[h]:.3f}" for h in _LOGGED_HEADS if h in m)
+    line = f"epoch {epoch}: loss {m['loss']:.3f} ({losses})"
+    line += f", chord acc {m.get('chord_acc', 0):.1%}"
+    if "val_loss" in m:
+        val = " ".join(
+            f"{h} {m[f'val_{h}_acc']:.1%}"
+            for h in ("chord", "bass", "key", "tones")
+            if f"val_{h}_acc" in m
+        )
+        line += f"; validation loss {m['val_loss']:.3f}, accuracy {val}"
+    line += f"; {m['frames_per_second']:.0f} frames/s"
+    if m.get("skipped_steps"):
+        line += f"; {m['skipped_steps']:.0f} steps skipped (loss not finite)"
+    if improved:
+        line += " *"
+    return line
+
 
 @dataclass(frozen=True)
 class TrainResult:
@@ -357,6 +396,21 @@ class TrainResult:
     stopped_early: bool
     problems: tuple[DataProblem, ...]
     history: tuple[Mapping[str, float], ...]
+
+    def summary(self) -> str:
+        """Return one line: epochs run, best epoch and its accuracy, files skipped, where."""
+        best = self.best_metrics
+        accuracy = (
+            f", chord accuracy {best['val_chord_acc']:.1%} (validation)"
+            if "val_chord_acc" in best
+            else ""
+        )
+        stop = " (early stop)" if self.stopped_early else ""
+        n = len(self.problems)
+        return (
+            f"{self.epochs_run} epochs{stop}; best epoch {self.best_epoch}{accuracy}; "
+            f"{n} {'file' if n == 1 else 'files'} skipped; model in {self.run_dir}"
+        )
 
 
 def default_run_dir() -> Path:
@@ -502,58 +556,71 @@ def _start_from(model: Any, init: str, config: RunConfig) -> None:
 _ACC_KEYS = ("chord", "bass", "key", "change", "tones")
 
 
-def _make_steps(model: Any, optimizer: Any, cfg: ChordNetConfig) -> tuple[Any, Any]:
-    import tensorflow as tf
-    from keras import ops
-
+def _losses(logits: dict[str, Any], b: dict[str, Any], cfg: ChordNetConfig) -> dict[str, Any]:
+    """Return the loss of every head and their weighted sum ``'loss'`` for a batch `b`."""
     from models.losses import focal_loss, focal_tversky_loss, tversky_loss
 
+    fm = b["mask"]
+    vm = b["vector_mask"] * fm
+    fw = b["frame_weight"]
+    out = {
+        "chroma": tversky_loss(
+            logits["chroma"],
+            b["vector"],
+            weights=vm * fw,
+            alpha=cfg.tversky_alpha,
+            beta=cfg.tversky_beta,
+        ),
+        "smooth_chroma": focal_tversky_loss(
+            logits["smooth_chroma"],
+            b["vector"],
+            weights=vm * fw,
+            alpha=cfg.tversky_alpha,
+            beta=cfg.tversky_beta,
+            gamma=cfg.focal_tversky_gamma,
+        ),
+    }
+    for head in ("change", "bass", "key", "chord"):
+        out[head] = focal_loss(
+            logits[head],
+            b[head],
+            weights=fm * fw if head in ("bass", "chord") else fm,
+            gamma=cfg.focal_gamma,
+            label_smoothing=cfg.label_smoothing,
+        )
+    total = 0.0
+    for head, weight in cfg.loss_weights:
+        total = total + weight * out[head]
+    out["loss"] = total
+    return out
+
+
+def _accuracy_counts(logits: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Return hits and counts of every classification head and of the chord tones, and frames."""
+    from keras import ops
+
+    fm = b["mask"]
+    vm = b["vector_mask"] * fm
+    counts = {}
+    for head in ("chord", "bass", "key", "change"):
+        valid = ops.cast(b[head] >= 0, "float32") * fm
+        pred = ops.cast(ops.argmax(logits[head], axis=-1), "int32")
+        hit = ops.cast(pred == ops.cast(b[head], "int32"), "float32")
+        counts[f"{head}_hit"] = ops.sum(hit * valid)
+        counts[f"{head}_n"] = ops.sum(valid)
+    tones = ops.cast(logits["chroma"][..., :12] > 0.0, "float32")
+    tone_hit = ops.cast(tones == b["vector"][..., :12], "float32")
+    counts["tones_hit"] = ops.sum(tone_hit * vm[..., None])
+    counts["tones_n"] = ops.sum(vm) * 12.0
+    counts["frames"] = ops.sum(fm)
+    return counts
+
+
+def _make_steps(model: Any, optimizer: Any, cfg: ChordNetConfig) -> tuple[Any, Any]:
+    import tensorflow as tf
+
     def losses_and_counts(logits: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-        fm = b["mask"]
-        vm = b["vector_mask"] * fm
-        fw = b["frame_weight"]
-        out = {
-            "chroma": tversky_loss(
-                logits["chroma"],
-                b["vector"],
-                weights=vm * fw,
-                alpha=cfg.tversky_alpha,
-                beta=cfg.tversky_beta,
-            ),
-            "smooth_chroma": focal_tversky_loss(
-                logits["smooth_chroma"],
-                b["vector"],
-                weights=vm * fw,
-                alpha=cfg.tversky_alpha,
-                beta=cfg.tversky_beta,
-                gamma=cfg.focal_tversky_gamma,
-            ),
-        }
-        for head in ("change", "bass", "key", "chord"):
-            out[head] = focal_loss(
-                logits[head],
-                b[head],
-                weights=fm * fw if head in ("bass", "chord") else fm,
-                gamma=cfg.focal_gamma,
-                label_smoothing=cfg.label_smoothing,
-            )
-        total = 0.0
-        for head, weight in cfg.loss_weights:
-            total = total + weight * out[head]
-        out["loss"] = total
-        counts = {}
-        for head in ("chord", "bass", "key", "change"):
-            valid = ops.cast(b[head] >= 0, "float32") * fm
-            pred = ops.cast(ops.argmax(logits[head], axis=-1), "int32")
-            hit = ops.cast(pred == ops.cast(b[head], "int32"), "float32")
-            counts[f"{head}_hit"] = ops.sum(hit * valid)
-            counts[f"{head}_n"] = ops.sum(valid)
-        tones = ops.cast(logits["chroma"][..., :12] > 0.0, "float32")
-        tone_hit = ops.cast(tones == b["vector"][..., :12], "float32")
-        counts["tones_hit"] = ops.sum(tone_hit * vm[..., None])
-        counts["tones_n"] = ops.sum(vm) * 12.0
-        counts["frames"] = ops.sum(fm)
-        return {**out, **counts}
+        return {**_losses(logits, b, cfg), **_accuracy_counts(logits, b)}
 
     spec = {
         "features": tf.TensorSpec((None, None, cfg.n_bins, cfg.n_channels), tf.float32),
@@ -697,16 +764,54 @@ def train(
     """
     emit = on_event or (lambda event: None)
     out = Path(out_dir)
+    config, checkpoint = _open_run(out, config, resume=resume)
+    tc = config.train
+    songs, all_problems = _load_training_songs(
+        data_dir, config=config, cache_dir=cache_dir, jobs=jobs, emit=emit
+    )
+    data = _training_set(songs, tc)
+    model, optimizer, net_cfg = _build_model(config, data.steps, fresh=checkpoint is None)
+    progress = _restore(model, optimizer, checkpoint, out / CHECKPOINT_FILE)
+    out.mkdir(parents=True, exist_ok=True)
+
+    train_step, eval_step = _make_steps(model, optimizer, net_cfg)
+    emit(_start_event(progress, data, model, tc, n_songs=len(songs), n_skipped=len(all_problems)))
+    run = _Run(out, str(data_dir), config, model, optimizer, commit=git_commit())
+    epoch, stopped = _run_epochs(run, progress, data, (train_step, eval_step), emit)
+    emit(TrainEvent("done", epoch=epoch, metrics=progress.best["metrics"]))
+    return TrainResult(
+        run_dir=out,
+        epochs_run=max(epoch, progress.start_epoch - 1),
+        best_epoch=int(progress.best["epoch"]),
+        best_metrics=dict(progress.best["metrics"]),
+        stopped_early=stopped,
+        problems=tuple(all_problems),
+        history=tuple(progress.history),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The parts of a run.
+
+#: A checkpoint as :func:`_load_checkpoint` reads it: model weights, optimizer state, state.
+_Checkpoint = tuple[list[np.ndarray], list[np.ndarray], dict[str, Any]]
+
+
+def _open_run(
+    out: Path, config: RunConfig | None, *, resume: bool
+) -> tuple[RunConfig, _Checkpoint | None]:
+    """Return the run's settings and its checkpoint if it resumes; refuse a folder in use.
+
+    A resumed run takes its stored settings, with ``train.epochs`` from `config` if given.
+    """
     checkpoint_path = out / CHECKPOINT_FILE
-    state: dict[str, Any] | None = None
-    saved: tuple[list[np.ndarray], list[np.ndarray]] | None = None
     if resume and checkpoint_path.is_file():
-        model_w, opt_w, state = _load_checkpoint(checkpoint_path)
-        saved = (model_w, opt_w)
-        stored = RunConfig.from_dict(state["config"])
+        checkpoint = _load_checkpoint(checkpoint_path)
+        stored = RunConfig.from_dict(checkpoint[2]["config"])
         epochs = (config or RunConfig(train=stored.train)).train.epochs
         config = dataclasses.replace(stored, train=dataclasses.replace(stored.train, epochs=epochs))
-    elif out.exists() and (not out.is_dir() or any(out.iterdir())):
+        return config, checkpoint
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
         if resume:
             raise TrainError(
                 f"cannot resume '{out}': it holds no {CHECKPOINT_FILE} "
@@ -716,9 +821,18 @@ def train(
             "pass --resume to continue it" if checkpoint_path.is_file() else "use an empty folder"
         )
         raise TrainError(f"run folder '{out}' is not empty (hint: {hint}, or another --out)")
-    config = config or RunConfig()
-    tc = config.train
+    return config or RunConfig(), None
 
+
+def _load_training_songs(
+    data_dir: str | os.PathLike[str],
+    *,
+    config: RunConfig,
+    cache_dir: str | os.PathLike[str],
+    jobs: int,
+    emit: Callable[[TrainEvent], None],
+) -> tuple[list[Song], list[DataProblem]]:
+    """Load the data folder's songs with their features; report each skipped file as it goes."""
     files, problems = find_songs(data_dir)
     all_problems = list(problems)
     for problem in problems:
@@ -742,6 +856,26 @@ def train(
             f"no usable songs in '{data_dir}' ({len(all_problems)} skipped) "
             "(hint: every audio file needs a same-stem .lab)"
         )
+    return songs, all_problems
+
+
+@dataclass(frozen=True)
+class _TrainingSet:
+    """The songs split for training and validation, and how an epoch draws its examples."""
+
+    train_songs: list[Song]
+    val_songs: list[Song]
+    #: (song index, start frame) of every training example.
+    examples: list[tuple[int, int]]
+    steps: int
+    #: Drawing probability of each example (quality-balanced sampling), or None.
+    draw: np.ndarray | None
+    #: Loss weight of each chord quality (class-balanced loss), or None.
+    group_weights: np.ndarray | None
+
+
+def _training_set(songs: list[Song], tc: TrainConfig) -> _TrainingSet:
+    """Split the songs by song and list the training examples (one per chord onset)."""
     train_songs, val_songs = split_songs(
         songs, validation_fraction=tc.validation_fraction, seed=tc.seed
     )
@@ -759,11 +893,16 @@ def train(
     group_weights = (
         quality_weights(train_songs, power=tc.quality_weight) if tc.quality_weight > 0 else None
     )
+    return _TrainingSet(train_songs, val_songs, examples, steps, draw, group_weights)
 
+
+def _build_model(config: RunConfig, steps: int, *, fresh: bool) -> tuple[Any, Any, ChordNetConfig]:
+    """Build the network and its optimizer; a fresh run starts from ``train.init`` if given."""
     import keras
 
-    from models.chordnet import build_chordnet, count_parameters, save_chordnet
+    from models.chordnet import build_chordnet
 
+    tc = config.train
     net_cfg = config.resolved_chordnet()
     if net_cfg.n_bins != config.cqt.n_bins:
         raise TrainError(
@@ -777,141 +916,220 @@ def train(
         global_clipnorm=tc.clip_norm,
     )
     optimizer.build(model.trainable_variables)
-    if tc.init is not None and state is None:
+    if tc.init is not None and fresh:
         _start_from(model, tc.init, config)
-    history: list[dict[str, float]] = []
-    best = {"epoch": 0, "score": math.inf, "metrics": {}}
-    bad_epochs = 0
-    start_epoch = 1
-    if state is not None and saved is not None:
-        model.set_weights(saved[0])
-        if len(saved[1]) != len(optimizer.variables):
-            raise TrainError(f"cannot resume from '{checkpoint_path}': optimizer state mismatch")
-        for var, value in zip(optimizer.variables, saved[1], strict=True):
-            var.assign(value)
-        history = list(state["history"])
-        best = state["best"]
-        bad_epochs = int(state["bad_epochs"])
-        start_epoch = int(state["epoch"]) + 1
-    out.mkdir(parents=True, exist_ok=True)
+    return model, optimizer, net_cfg
 
-    train_step, eval_step = _make_steps(model, optimizer, net_cfg)
-    emit(
-        TrainEvent(
-            "start",
-            epoch=start_epoch,
-            info={
-                "songs": len(songs),
-                "train_songs": len(train_songs),
-                "validation_songs": len(val_songs),
-                "examples": len(examples),
-                "steps_per_epoch": steps,
-                "parameters": count_parameters(model),
-                "first_epoch": start_epoch,
-                "epochs": tc.epochs,
-                "skipped": len(all_problems),
-            },
-        )
+
+@dataclass
+class _Progress:
+    """Where a run stands: its history, its best epoch, the epochs since it last improved."""
+
+    history: list[dict[str, float]] = field(default_factory=list)
+    best: dict[str, Any] = field(
+        default_factory=lambda: {"epoch": 0, "score": math.inf, "metrics": {}}
     )
-    commit = git_commit()
-    stopped = bool(tc.patience) and bad_epochs >= tc.patience  # a finished run resumed
-    epoch = start_epoch - 1
-    for epoch in range(start_epoch, tc.epochs + 1 if not stopped else start_epoch):
-        rng = epoch_generator(tc, epoch)
-        order = epoch_order(rng, len(examples), steps * tc.batch_size, draw)
-        meter = _Meter()
-        t0 = time.perf_counter()
-        for step in range(steps):
-            batch = []
-            for j in order[step * tc.batch_size : (step + 1) * tc.batch_size]:
-                song_index, start = examples[j]
-                song = train_songs[song_index]
-                features, mask, targets = slice_example(
-                    song, start, length_frames=tc.example_frames
-                )
-                if config.augment != NO_AUGMENT:
-                    features, targets, _ = augment_example(
-                        features, targets, rng=rng, config=config.augment
-                    )
-                batch.append((features, mask, targets))
-            meter.add(train_step(_stack(batch, group_weights)))
-            emit(
-                TrainEvent("step", epoch=epoch, step=step + 1, steps=steps, metrics=meter.result())
-            )
-        elapsed = time.perf_counter() - t0
-        metrics = meter.result()
-        metrics["frames_per_second"] = meter.sums.get("frames", 0.0) / max(elapsed, 1e-9)
-        if val_songs:
-            val_meter = _Meter()
-            for b in _validation_batches(
-                val_songs, length=tc.example_frames, batch_size=tc.batch_size
-            ):
-                val_meter.add(eval_step(b))
-            metrics.update(val_meter.result("val_"))
-            score = metrics["val_loss"]
-        else:
-            score = metrics.get("loss", math.nan)
-        skipped = int(metrics.get("skipped_steps", 0))
-        if not math.isfinite(score) or 2 * skipped > steps:
-            reason = f"{skipped} of {steps} steps" if skipped else "loss"
-            raise TrainError(
-                f"training in '{out}' diverged in epoch {epoch} ({reason} not finite); the "
-                f"weights and checkpoint of the epochs before are kept (try a lower learning rate)"
-            )
-        metrics["epoch"] = epoch
-        history.append(metrics)
-        improved = score < best["score"]
-        if improved:
-            best = {"epoch": epoch, "score": score, "metrics": metrics}
-            bad_epochs = 0
-            save_chordnet(
-                model,
-                out,
-                cqt_config=config.cqt,
-                extra={
-                    "train": dataclasses.asdict(tc),
-                    "augment": config.augment.to_dict(),
-                    "git_commit": commit,
-                    "data_dir": str(data_dir),
-                    "songs": {"train": len(train_songs), "validation": len(val_songs)},
-                    "best_epoch": epoch,
-                    "metrics": metrics,
-                },
-            )
-        else:
-            bad_epochs += 1
-        _write_json(out / HISTORY_FILE, history)
-        stopped = bool(tc.patience) and bad_epochs >= tc.patience
-        _save_checkpoint(
-            checkpoint_path,
-            model=model,
-            optimizer=optimizer,
-            state={
-                "epoch": epoch,
-                "history": history,
-                "best": best,
-                "bad_epochs": bad_epochs,
-                "config": config.to_dict(),
-                "git_commit": commit,
-            },
-        )
+    bad_epochs: int = 0
+    start_epoch: int = 1
+
+    def stopped(self, tc: TrainConfig) -> bool:
+        """Whether early stopping ends the run."""
+        return bool(tc.patience) and self.bad_epochs >= tc.patience
+
+
+def _restore(
+    model: Any, optimizer: Any, checkpoint: _Checkpoint | None, checkpoint_path: Path
+) -> _Progress:
+    """Load a checkpoint's weights and optimizer state; return its progress (fresh if None)."""
+    if checkpoint is None:
+        return _Progress()
+    model_weights, optimizer_weights, state = checkpoint
+    model.set_weights(model_weights)
+    if len(optimizer_weights) != len(optimizer.variables):
+        raise TrainError(f"cannot resume from '{checkpoint_path}': optimizer state mismatch")
+    for var, value in zip(optimizer.variables, optimizer_weights, strict=True):
+        var.assign(value)
+    return _Progress(
+        history=list(state["history"]),
+        best=state["best"],
+        bad_epochs=int(state["bad_epochs"]),
+        start_epoch=int(state["epoch"]) + 1,
+    )
+
+
+def _run_epochs(
+    run: _Run,
+    progress: _Progress,
+    data: _TrainingSet,
+    steps: tuple[Any, Any],
+    emit: Callable[[TrainEvent], None],
+) -> tuple[int, bool]:
+    """Run the epochs left up to ``train.epochs`` or early stopping; return the last and if stopped.
+
+    `steps` are the compiled training and validation steps of :func:`_make_steps`.
+    """
+    tc = run.config.train
+    stopped = progress.stopped(tc)  # a finished run resumed
+    last_epoch = tc.epochs if not stopped else progress.start_epoch - 1
+    epoch = progress.start_epoch - 1
+    for epoch in range(progress.start_epoch, last_epoch + 1):
+        metrics, score = _run_epoch(epoch, data, run.config, *steps, emit)
+        _check_converging(metrics, score, steps=data.steps, out=run.out, epoch=epoch)
+        improved = _end_epoch(run, progress, data, epoch=epoch, metrics=metrics, score=score)
+        stopped = progress.stopped(tc)
         emit(TrainEvent("epoch", epoch=epoch, metrics=metrics, info={"improved": improved}))
         if stopped:
-            emit(
-                TrainEvent(
-                    "stop",
-                    epoch=epoch,
-                    message=f"no improvement for {tc.patience} epochs; best epoch {best['epoch']}",
-                )
-            )
+            best_epoch = progress.best["epoch"]
+            message = f"no improvement for {tc.patience} epochs; best epoch {best_epoch}"
+            emit(TrainEvent("stop", epoch=epoch, message=message))
             break
-    emit(TrainEvent("done", epoch=epoch, metrics=best["metrics"]))
-    return TrainResult(
-        run_dir=out,
-        epochs_run=max(epoch, start_epoch - 1),
-        best_epoch=int(best["epoch"]),
-        best_metrics=dict(best["metrics"]),
-        stopped_early=stopped,
-        problems=tuple(all_problems),
-        history=tuple(history),
+    return epoch, stopped
+
+
+def _start_event(
+    progress: _Progress,
+    data: _TrainingSet,
+    model: Any,
+    tc: TrainConfig,
+    *,
+    n_songs: int,
+    n_skipped: int,
+) -> TrainEvent:
+    """Return the ``'start'`` event: the data, the network's size and the epochs to run."""
+    from models.chordnet import count_parameters
+
+    return TrainEvent(
+        "start",
+        epoch=progress.start_epoch,
+        info={
+            "songs": n_songs,
+            "train_songs": len(data.train_songs),
+            "validation_songs": len(data.val_songs),
+            "examples": len(data.examples),
+            "steps_per_epoch": data.steps,
+            "parameters": count_parameters(model),
+            "first_epoch": progress.start_epoch,
+            "epochs": tc.epochs,
+            "skipped": n_skipped,
+        },
     )
+
+
+def _run_epoch(
+    epoch: int,
+    data: _TrainingSet,
+    config: RunConfig,
+    train_step: Any,
+    eval_step: Any,
+    emit: Callable[[TrainEvent], None],
+) -> tuple[dict[str, float], float]:
+    """Train one epoch and validate; return its metrics and the score that picks the best."""
+    tc = config.train
+    rng = epoch_generator(tc, epoch)
+    order = epoch_order(rng, len(data.examples), data.steps * tc.batch_size, data.draw)
+    meter = _Meter()
+    t0 = time.perf_counter()
+    for step in range(data.steps):
+        batch = []
+        for j in order[step * tc.batch_size : (step + 1) * tc.batch_size]:
+            song_index, start = data.examples[j]
+            song = data.train_songs[song_index]
+            features, mask, targets = slice_example(song, start, length_frames=tc.example_frames)
+            if config.augment != NO_AUGMENT:
+                features, targets, _ = augment_example(
+                    features, targets, rng=rng, config=config.augment
+                )
+            batch.append((features, mask, targets))
+        meter.add(train_step(_stack(batch, data.group_weights)))
+        emit(
+            TrainEvent("step", epoch=epoch, step=step + 1, steps=data.steps, metrics=meter.result())
+        )
+    elapsed = time.perf_counter() - t0
+    metrics = meter.result()
+    metrics["frames_per_second"] = meter.sums.get("frames", 0.0) / max(elapsed, 1e-9)
+    if not data.val_songs:
+        return metrics, metrics.get("loss", math.nan)
+    val_meter = _Meter()
+    for b in _validation_batches(
+        data.val_songs, length=tc.example_frames, batch_size=tc.batch_size
+    ):
+        val_meter.add(eval_step(b))
+    metrics.update(val_meter.result("val_"))
+    return metrics, metrics["val_loss"]
+
+
+def _check_converging(
+    metrics: Mapping[str, float], score: float, *, steps: int, out: Path, epoch: int
+) -> None:
+    """Raise TrainError if the epoch diverged: score not finite or most steps skipped."""
+    skipped = int(metrics.get("skipped_steps", 0))
+    if not math.isfinite(score) or 2 * skipped > steps:
+        reason = f"{skipped} of {steps} steps" if skipped else "loss"
+        raise TrainError(
+            f"training in '{out}' diverged in epoch {epoch} ({reason} not finite); the "
+            f"weights and checkpoint of the epochs before are kept (try a lower learning rate)"
+        )
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What an epoch's end writes to: the run folder, its settings, network and optimizer."""
+
+    out: Path
+    data_dir: str
+    config: RunConfig
+    model: Any
+    optimizer: Any
+    commit: str | None
+
+
+def _end_epoch(
+    run: _Run,
+    progress: _Progress,
+    data: _TrainingSet,
+    *,
+    epoch: int,
+    metrics: dict[str, float],
+    score: float,
+) -> bool:
+    """Record the epoch (weights if best, history, checkpoint); return whether it improved."""
+    from models.chordnet import save_chordnet
+
+    tc = run.config.train
+    metrics["epoch"] = epoch
+    progress.history.append(metrics)
+    improved = score < progress.best["score"]
+    if improved:
+        progress.best = {"epoch": epoch, "score": score, "metrics": metrics}
+        progress.bad_epochs = 0
+        save_chordnet(
+            run.model,
+            run.out,
+            cqt_config=run.config.cqt,
+            extra={
+                "train": dataclasses.asdict(tc),
+                "augment": run.config.augment.to_dict(),
+                "git_commit": run.commit,
+                "data_dir": run.data_dir,
+                "songs": {"train": len(data.train_songs), "validation": len(data.val_songs)},
+                "best_epoch": epoch,
+                "metrics": metrics,
+            },
+        )
+    else:
+        progress.bad_epochs += 1
+    _write_json(run.out / HISTORY_FILE, progress.history)
+    _save_checkpoint(
+        run.out / CHECKPOINT_FILE,
+        model=run.model,
+        optimizer=run.optimizer,
+        state={
+            "epoch": epoch,
+            "history": progress.history,
+            "best": progress.best,
+            "bad_epochs": progress.bad_epochs,
+            "config": run.config.to_dict(),
+            "git_commit": run.commit,
+        },
+    )
+    return improved

@@ -60,8 +60,10 @@ __all__ = [
     "emission_log_probs",
     "key_chord_log_prior",
     "path_log_score",
+    "path_segments",
     "quality_log_prior",
     "segment_bass",
+    "transition_log_probs",
     "viterbi_stay_switch",
 ]
 
@@ -261,12 +263,32 @@ def viterbi_stay_switch(
         if log_switch_prior is None
         else np.asarray(log_switch_prior, dtype=np.float64).reshape(n_states)
     )
-    path = np.zeros(n_frames, dtype=np.int64)
     if n_frames == 0:
-        return path
+        return np.zeros(0, dtype=np.int64)
     delta = np.asarray(log_emission[0], dtype=np.float64).copy()
     if log_initial is not None:
         delta += np.asarray(log_initial, dtype=np.float64).reshape(n_states)
+    stayed, best = _stay_switch_forward(delta, log_emission, log_stay, log_switch, prior)
+    return _stay_switch_backtrack(int(np.argmax(delta)), stayed, best)
+
+
+def _stay_switch_forward(
+    delta: np.ndarray,
+    log_emission: np.ndarray,
+    log_stay: np.ndarray,
+    log_switch: np.ndarray,
+    prior: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run the forward pass of :func:`viterbi_stay_switch`, updating `delta` (frame 0) in place.
+
+    Returns
+    -------
+    stayed : ndarray, shape (n_frames, n_states), bool
+        Whether the best way into each state at each frame was to stay.
+    best : ndarray, shape (n_frames, 2), int64
+        The best and second-best state of the previous frame.
+    """
+    n_frames, n_states = log_emission.shape
     stayed = np.empty((n_frames, n_states), dtype=bool)
     best = np.zeros((n_frames, 2), dtype=np.int64)
     switch = np.empty(n_states)
@@ -289,7 +311,13 @@ def viterbi_stay_switch(
         np.greater_equal(stay, switch, out=stayed[t])
         np.maximum(stay, switch, out=delta)
         delta += log_emission[t]
-    state = int(np.argmax(delta))
+    return stayed, best
+
+
+def _stay_switch_backtrack(state: int, stayed: np.ndarray, best: np.ndarray) -> np.ndarray:
+    """Follow the back pointers of :func:`_stay_switch_forward` from the last frame's `state`."""
+    n_frames = len(stayed)
+    path = np.zeros(n_frames, dtype=np.int64)
     path[-1] = state
     for t in range(n_frames - 1, 0, -1):
         if not stayed[t, state]:
@@ -465,19 +493,11 @@ def emission_log_probs(
             raise ValueError(
                 f"smooth_chroma must have shape ({n_frames}, {N_TARGET}), got {smooth_chroma.shape}"
             )
-    key_prob = None
-    if key is not None and key_weight != 0.0:
-        key_prob = np.asarray(key, dtype=np.float32)
-        if key_prob.shape == (N_KEYS,):
-            key_prob = key_prob[None, :]
-        if key_prob.shape not in {(1, N_KEYS), (n_frames, N_KEYS)}:
-            raise ValueError(f"key must have shape ({n_frames}, {N_KEYS}) or ({N_KEYS},)")
+    key_prob = _checked_key(key, n_frames) if key is not None and key_weight != 0.0 else None
     prior_prob = np.exp(key_chord_log_prior()) if key_prob is not None else None
     bass_prob = None
     if bass is not None and bass_weight != 0.0:
-        bass_prob = np.asarray(bass, dtype=np.float32)
-        if bass_prob.shape != (n_frames, 13):
-            raise ValueError(f"bass must have shape ({n_frames}, 13), got {bass_prob.shape}")
+        bass_prob = np.asarray(_checked_bass(bass, n_frames), dtype=np.float32)
     out = np.empty((n_frames, N_CLASSES), dtype=np.float32)
     for start in range(0, n_frames, _BLOCK_FRAMES):
         block = slice(start, min(start + _BLOCK_FRAMES, n_frames))
@@ -591,19 +611,14 @@ def decode(
         )
     if n_frames == 0:
         return Decoding(segments=(), path=np.zeros(0, dtype=np.int64))
-    if change is None:
-        q = np.full(n_frames, 0.1)
-    else:
-        q = np.asarray(change, dtype=np.float64).reshape(-1)
-        if q.shape != (n_frames,):
-            raise ValueError(f"change must have shape ({n_frames},), got {q.shape}")
-    q = np.clip(change_scale * q, min_change, max_change)
-    if bass is not None:
-        bass = np.asarray(bass)
-        if bass.shape != (n_frames, 13):
-            raise ValueError(f"bass must have shape ({n_frames}, 13), got {bass.shape}")
-    log_stay = np.log1p(-q)
-    log_switch = np.log(q / (N_CLASSES - 1))
+    log_stay, log_switch = transition_log_probs(
+        change,
+        n_frames=n_frames,
+        change_scale=change_scale,
+        min_change=min_change,
+        max_change=max_change,
+    )
+    bass = _checked_bass(bass, n_frames)
     emission = emission_log_probs(
         chord,
         smooth_chroma=smooth_chroma,
@@ -616,9 +631,96 @@ def decode(
     )
     path = viterbi_stay_switch(emission, log_stay=log_stay, log_switch=log_switch)
     del emission
+    segments = path_segments(path, chord, bass=bass, slash_min_prob=slash_min_prob)
+    return Decoding(segments=segments, path=path)
+
+
+def _checked_key(key: np.ndarray, n_frames: int) -> np.ndarray:
+    """Return key posteriors as float32 of shape (n_frames, 25) or (1, 25) for a global key."""
+    key_prob = np.asarray(key, dtype=np.float32)
+    if key_prob.shape == (N_KEYS,):
+        key_prob = key_prob[None, :]
+    if key_prob.shape not in {(1, N_KEYS), (n_frames, N_KEYS)}:
+        raise ValueError(f"key must have shape ({n_frames}, {N_KEYS}) or ({N_KEYS},)")
+    return key_prob
+
+
+def _checked_bass(bass: np.ndarray | None, n_frames: int) -> np.ndarray | None:
+    """Return the bass distributions as an array of shape (n_frames, 13), or None."""
+    if bass is None:
+        return None
+    bass = np.asarray(bass)
+    if bass.shape != (n_frames, 13):
+        raise ValueError(f"bass must have shape ({n_frames}, 13), got {bass.shape}")
+    return bass
+
+
+def transition_log_probs(
+    change: np.ndarray | None,
+    *,
+    n_frames: int,
+    change_scale: float = DEFAULT_CHANGE_SCALE,
+    min_change: float = DEFAULT_MIN_CHANGE,
+    max_change: float = DEFAULT_MAX_CHANGE,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Log-probabilities of the stay/switch transitions at each frame, from the change head.
+
+    The change probability of a frame is ``q = clip(change_scale * change, min_change,
+    max_change)``; staying costs ``log(1 - q)``, switching to one given other class
+    ``log(q / 528)``.
+
+    Parameters
+    ----------
+    change : ndarray, shape (n_frames,), or None
+        Probability of a chord change at each frame; a constant ``0.1`` if None.
+    n_frames : int
+        Number of frames.
+    change_scale, min_change, max_change : float
+        Scale and clipping bounds of the change probability.
+
+    Returns
+    -------
+    log_stay, log_switch : ndarray, shape (n_frames,), float64
+        The inputs of :func:`viterbi_stay_switch`.
+    """
+    if change is None:
+        q = np.full(n_frames, 0.1)
+    else:
+        q = np.asarray(change, dtype=np.float64).reshape(-1)
+        if q.shape != (n_frames,):
+            raise ValueError(f"change must have shape ({n_frames},), got {q.shape}")
+    q = np.clip(change_scale * q, min_change, max_change)
+    return np.log1p(-q), np.log(q / (N_CLASSES - 1))
+
+
+def path_segments(
+    path: np.ndarray,
+    chord: np.ndarray,
+    *,
+    bass: np.ndarray | None = None,
+    slash_min_prob: float = DEFAULT_SLASH_MIN_PROB,
+) -> tuple[DecodedSegment, ...]:
+    """Cut a frame path into segments with their confidence and slash bass.
+
+    Parameters
+    ----------
+    path : ndarray, shape (n_frames,), int
+        Class of each frame.
+    chord : ndarray, shape (n_frames, 529)
+        Chord-class posteriors; a segment's confidence is the mean posterior of its class.
+    bass : ndarray, shape (n_frames, 13), optional
+        Bass distributions; no slash chords if None (see :func:`segment_bass`).
+    slash_min_prob : float
+        Smallest mean bass probability for a slash chord.
+
+    Returns
+    -------
+    tuple of DecodedSegment
+        One segment per run of equal classes, covering all frames.
+    """
     bounds = np.flatnonzero(np.diff(path)) + 1
     starts = np.concatenate([[0], bounds])
-    ends = np.concatenate([bounds, [n_frames]])
+    ends = np.concatenate([bounds, [len(path)]])
     segments = []
     for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
         cls = int(path[start])
@@ -637,4 +739,4 @@ def decode(
                 confidence=min(max(confidence, 0.0), 1.0),
             )
         )
-    return Decoding(segments=tuple(segments), path=path)
+    return tuple(segments)
