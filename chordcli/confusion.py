@@ -47,7 +47,9 @@ __all__ = [
     "ROW_LABELS",
     "QualityConfusion",
     "QualityRow",
+    "check_confusion_outputs",
     "confusion_csv",
+    "confusion_paths",
     "plot_confusion",
     "quality_confusion",
     "quality_table",
@@ -439,16 +441,36 @@ def save_confusion(
     OutputError
         If an output cannot be written.
     """
-    from chordcli.atomic import check_output_path
-
-    png = Path(png_path)
-    matrix_csv = png.with_name(png.stem + ".csv")
-    table_csv = png.with_name(png.stem + "-qualities.csv")
-    for path in (png, matrix_csv, table_csv):
-        check_output_path(path, overwrite=overwrite)
+    png, matrix_csv, table_csv = check_confusion_outputs(png_path, overwrite=overwrite)
     fig = plot_confusion(confusion, title=title)
     with atomic_path(png, overwrite=overwrite) as tmp:
         fig.savefig(tmp, format="png", dpi=120)
     write_text_atomic(matrix_csv, confusion_csv(confusion), overwrite=overwrite)
     write_text_atomic(table_csv, quality_table_csv(confusion), overwrite=overwrite)
     return png, matrix_csv, table_csv
+
+
+def confusion_paths(png_path: str | os.PathLike[str]) -> tuple[Path, Path, Path]:
+    """Return the files :func:`save_confusion` writes: the PNG, matrix CSV and quality CSV."""
+    png = Path(png_path)
+    return png, png.with_name(png.stem + ".csv"), png.with_name(png.stem + "-qualities.csv")
+
+
+def check_confusion_outputs(
+    png_path: str | os.PathLike[str], *, overwrite: bool = False
+) -> tuple[Path, Path, Path]:
+    """Check that the three files of :func:`save_confusion` can be written; return them.
+
+    Raises
+    ------
+    OutputExistsError
+        If one exists and `overwrite` is false.
+    OutputError
+        If one cannot be written.
+    """
+    from chordcli.atomic import check_output_path
+
+    paths = confusion_paths(png_path)
+    for path in paths:
+        check_output_path(path, overwrite=overwrite)
+    return paths

@@ -20,6 +20,7 @@ __all__ = [
     "LabError",
     "OutputError",
     "OutputExistsError",
+    "UsageError",
 ]
 
 
@@ -61,3 +62,19 @@ class OutputError(ChordcliError):
 
 class OutputExistsError(OutputError):
     """An output file exists already and overwriting was not requested."""
+
+
+class UsageError(ChordcliError):
+    """Options or arguments that do not fit together; the command line exits with status 2.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong with the call.
+    param_hint : str, optional
+        The option or argument at fault, as the command line shows it (``'-o' / '--output'``).
+    """
+
+    def __init__(self, message: str, *, param_hint: str | None = None) -> None:
+        super().__init__(message)
+        self.param_hint = param_hint

@@ -188,13 +188,8 @@ def analyse_audio(
     with clock.stage("beats_s"):
         segments, downbeats = place_on_beats(segments, beats.beats_s, beat_sync=beat_sync)
     segments, key = relabel(segments, key, vocab=vocab, shift=int(transpose) - int(capo))
-    transcription = replace(
-        skeleton,
-        segments=tuple(segments),
-        key=key,
-        key_confidence=key_confidence,
-        downbeats_s=downbeats,
-    )
+    chords = {"segments": tuple(segments), "key": key, "key_confidence": key_confidence}
+    transcription = replace(skeleton, downbeats_s=downbeats, **chords)
     return Analysis(transcription, clock.times(), output if keep else None, features)
 
 

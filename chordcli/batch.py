@@ -1,0 +1,392 @@
+"""Transcribe many audio files: where each result goes, the per-file loop, one error per file.
+
+:func:`plan_batch` checks a call before anything is loaded (the output format, one output
+path per input, the figure); :func:`run_batch` transcribes the files one by one with a loaded
+model and yields a :class:`BatchResult` per file, so a file that cannot be read or written is
+reported and the others are still processed. ``chordcli transcribe`` is these two functions
+plus progress display; :func:`chordcli.api.transcribe_batch` is them for Python callers.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from chordcli.errors import ChordcliError, UsageError
+from chordcli.formats import DEFAULT_FORMAT, OutputFormat, format_from_suffix
+from theory.simplify import VOCABULARIES
+
+if TYPE_CHECKING:
+    from chordcli.segments import Transcription
+    from models.base import ChordBackend
+
+__all__ = [
+    "BatchPlan",
+    "BatchResult",
+    "TranscribeOptions",
+    "check_inputs",
+    "plan_batch",
+    "parse_tuning",
+    "plan_outputs",
+    "resolve_format",
+    "run_batch",
+    "summary",
+]
+
+_OUTPUT_HINT = "'-o' / '--output'"
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    """How each file is transcribed (see :func:`chordcli.pipeline.analyse_audio`).
+
+    Attributes
+    ----------
+    vocab : {'full', 'sevenths', 'majmin'}
+        Chord vocabulary of the labels.
+    beat_sync : bool
+        Move chord changes to the nearest beat.
+    transpose : int
+        Semitones to transpose the chords and key by.
+    capo : int
+        Capo fret (0..11); chords are shown as played with the capo.
+    tuning_cents : float or None
+        Tuning of the recordings in cents from A = 440 Hz; None estimates it per file.
+    """
+
+    vocab: str = VOCABULARIES[0]  # the richest, as chordcli.pipeline.DEFAULT_VOCAB
+    beat_sync: bool = False
+    transpose: int = 0
+    capo: int = 0
+    tuning_cents: float | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        """Return the options as keyword arguments of :func:`chordcli.pipeline.analyse_file`."""
+        return {
+            "vocab": self.vocab,
+            "beat_sync": self.beat_sync,
+            "transpose": self.transpose,
+            "capo": self.capo,
+            "tuning_cents": self.tuning_cents,
+        }
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    """A checked batch: each input with its output, the format, the figure.
+
+    Attributes
+    ----------
+    inputs : tuple of Path
+        Audio files in the order given.
+    targets : tuple of (Path or None)
+        Output file of each input; None sends the (single) result to the ``write_text``
+        callback of :func:`run_batch` (standard output in the command line).
+    format : OutputFormat
+        Format of every output.
+    plot : Path or None
+        Figure of the CQT with chords and beats (one input only).
+    overwrite : bool
+        Whether existing outputs may be replaced.
+    link_audio : bool
+        An HTML page links its recording by a relative path instead of embedding it.
+    """
+
+    inputs: tuple[Path, ...]
+    targets: tuple[Path | None, ...]
+    format: OutputFormat
+    plot: Path | None = None
+    overwrite: bool = False
+    link_audio: bool = False
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """What became of one input file.
+
+    Attributes
+    ----------
+    path : Path
+        The audio file.
+    target : Path or None
+        Where the transcription was written (None: given to ``write_text``).
+    transcription : Transcription or None
+        The result; None if the file failed.
+    error : ChordcliError or None
+        Why the file failed; None if it succeeded.
+    """
+
+    path: Path
+    target: Path | None
+    transcription: Transcription | None = None
+    error: ChordcliError | None = None
+
+    def describe(self) -> str:
+        """Return one line: the error, or the key, tempo and chord count and where it went."""
+        from theory import key_name
+
+        if self.error is not None:
+            return str(self.error)
+        t = self.transcription
+        assert t is not None
+        tempo = f"{t.tempo_bpm:.0f} bpm" if t.tempo_bpm else "no tempo"
+        where = f" -> {self.target}" if self.target is not None else ""
+        n = len(t.segments)
+        chords = "chord" if n == 1 else "chords"
+        return f"{self.path}: key {key_name(t.key)}, {tempo}, {n} {chords}{where}"
+
+
+def resolve_format(
+    output_format: OutputFormat | str | None, output: str | os.PathLike[str] | None
+) -> OutputFormat:
+    """Choose the format: the one given, else the suffix of `output`, else the default."""
+    if output_format is not None:
+        return OutputFormat(output_format)
+    if output is not None and not Path(output).is_dir():
+        inferred = format_from_suffix(output)
+        if inferred is not None:
+            return inferred
+    return DEFAULT_FORMAT
+
+
+def parse_tuning(text: str) -> float | None:
+    """Parse a ``--tuning`` value into cents, None for ``auto`` (see :mod:`models.tuning`).
+
+    Raises
+    ------
+    UsageError
+        If the value is neither ``auto`` nor cents in -50 .. 50.
+    """
+    from models.tuning import TuningError
+    from models.tuning import parse_tuning as parse
+
+    try:
+        return parse(text)
+    except TuningError as exc:
+        raise UsageError(str(exc), param_hint="'--tuning'") from None
+
+
+def summary(n_files: int, n_failed: int) -> str | None:
+    """Return the last line of a batch (several files or a failure), else None."""
+    if n_files > 1 or n_failed:
+        files = "file" if n_files == 1 else "files"
+        return f"{n_files - n_failed} of {n_files} {files} transcribed, {n_failed} failed"
+    return None
+
+
+def plan_outputs(
+    audio: Sequence[Path], *, output: Path | None, fmt: OutputFormat
+) -> list[Path | None]:
+    """Return the output file of each input (None: standard output).
+
+    `output` is a file for one input, or an existing directory that gets one
+    ``<stem>.<suffix>`` per input.
+
+    Raises
+    ------
+    UsageError
+        If several inputs have no directory to go to, a binary format has no file, or two
+        inputs would write the same file.
+    """
+    if output is None:
+        if len(audio) > 1:
+            raise UsageError("several inputs need an output directory", param_hint=_OUTPUT_HINT)
+        if fmt.is_binary:
+            raise UsageError(f"{fmt.value} output needs a file", param_hint=_OUTPUT_HINT)
+        return [None]
+    if output.is_dir():
+        targets = [output / (path.stem + fmt.suffix) for path in audio]
+        if len(set(targets)) < len(targets):
+            raise UsageError(
+                "several inputs have the same name; give them separate runs",
+                param_hint="'AUDIO...'",
+            )
+        return targets
+    if len(audio) > 1:
+        raise UsageError(
+            f"'{output}' is not a directory; several inputs need an existing output directory",
+            param_hint=_OUTPUT_HINT,
+        )
+    return [output]
+
+
+def plan_batch(
+    audio: Sequence[str | os.PathLike[str]],
+    *,
+    output: str | os.PathLike[str] | None = None,
+    format: OutputFormat | str | None = None,
+    plot: str | os.PathLike[str] | None = None,
+    overwrite: bool = False,
+    link_audio: bool = False,
+) -> BatchPlan:
+    """Check a batch before any model loads and decide where each result goes.
+
+    Parameters
+    ----------
+    audio : sequence of path
+        Audio files.
+    output : path, optional
+        Output file (one input) or existing directory; None: the single result goes to
+        ``write_text`` (see :func:`run_batch`).
+    format : OutputFormat or str, optional
+        Output format; None takes it from the suffix of `output`, else ``lab``.
+    plot : path, optional
+        Also save a figure of the CQT with the chords and beats (one input only).
+    overwrite : bool
+        Replace outputs that exist.
+    link_audio : bool
+        An HTML page links its recording instead of embedding it.
+
+    Raises
+    ------
+    UsageError
+        If the outputs do not fit the inputs (see :func:`plan_outputs`) or `plot` is given
+        with several inputs.
+    OutputError
+        If the figure cannot be written.
+    """
+    from chordcli.atomic import check_output_path
+
+    inputs = tuple(Path(path) for path in audio)
+    out = Path(output) if output is not None else None
+    fmt = resolve_format(format, out)
+    targets = tuple(plan_outputs(inputs, output=out, fmt=fmt))
+    figure = Path(plot) if plot is not None else None
+    if figure is not None:
+        if len(inputs) > 1:
+            raise UsageError("--plot takes one input file only", param_hint="'--plot'")
+        check_output_path(figure, overwrite=overwrite)
+    return BatchPlan(inputs, targets, fmt, figure, overwrite, link_audio)
+
+
+def check_inputs(plan: BatchPlan) -> tuple[BatchPlan, list[BatchResult]]:
+    """Check every input (its header only) and output path before any model loads.
+
+    Returns
+    -------
+    plan : BatchPlan
+        The plan of the inputs that can be transcribed.
+    rejected : list of BatchResult
+        A failed result for each other input, in order, so a missing file fails at once.
+    """
+    from chordcli.atomic import check_output_path
+    from chordcli.audio import check_audio_file
+
+    kept: list[tuple[Path, Path | None]] = []
+    rejected = []
+    for path, target in zip(plan.inputs, plan.targets, strict=True):
+        try:
+            check_audio_file(path)
+            if target is not None:
+                check_output_path(target, overwrite=plan.overwrite)
+        except ChordcliError as exc:
+            rejected.append(BatchResult(path, target, error=exc))
+        else:
+            kept.append((path, target))
+    inputs = tuple(path for path, _ in kept)
+    return replace(plan, inputs=inputs, targets=tuple(target for _, target in kept)), rejected
+
+
+def run_batch(
+    plan: BatchPlan,
+    *,
+    backend: ChordBackend,
+    options: TranscribeOptions | None = None,
+    on_file: Callable[[Path], None] | None = None,
+    on_stage: Callable[[Path, str], None] | None = None,
+    write_text: Callable[[str], None] | None = None,
+) -> Iterator[BatchResult]:
+    """Transcribe and write each file of a plan; yield one result per file as it finishes.
+
+    Parameters
+    ----------
+    plan : BatchPlan
+        From :func:`plan_batch`.
+    backend : ChordBackend
+        A loaded model (:func:`models.backend.load_backend`).
+    options : TranscribeOptions, optional
+        How to transcribe; the defaults if None.
+    on_file : callable, optional
+        Called with each input path before it is transcribed (progress display).
+    on_stage : callable, optional
+        Called with the input path and each stage's name (:data:`chordcli.pipeline.STAGES`).
+    write_text : callable, optional
+        Receives the rendered text of a result without an output file; None skips it.
+
+    Yields
+    ------
+    BatchResult
+        Per file, in order; a :class:`~chordcli.errors.ChordcliError` of one file (unreadable
+        audio, output that exists) is its result's ``error``, never raised.
+    """
+    from chordcli.atomic import check_output_path
+    from chordcli.pipeline import analyse_file
+
+    options = options or TranscribeOptions()
+    for path, target in zip(plan.inputs, plan.targets, strict=True):
+        if on_file is not None:
+            on_file(path)
+        stage = None if on_stage is None else functools.partial(on_stage, path)
+        try:
+            if target is not None:  # again: an earlier input may have written it
+                check_output_path(target, overwrite=plan.overwrite)
+            result = analyse_file(
+                path,
+                backend=backend,
+                keep=plan.plot is not None,
+                on_stage=stage,
+                **options.kwargs(),
+            )
+            _write(result.transcription, target, path, plan=plan, write_text=write_text)
+            if plan.plot is not None:
+                _plot(result, plan.plot, backend=backend, overwrite=plan.overwrite)
+        except ChordcliError as exc:
+            yield BatchResult(path, target, error=exc)
+        else:
+            yield BatchResult(path, target, transcription=result.transcription)
+
+
+def _write(
+    transcription: Transcription,
+    target: Path | None,
+    audio: Path,
+    *,
+    plan: BatchPlan,
+    write_text: Callable[[str], None] | None,
+) -> None:
+    """Write a transcription to `target`, or give its text to `write_text` if `target` is None.
+
+    An HTML page gets its recording `audio` (the other formats hold no audio).
+    """
+    from chordcli import writers
+
+    page = audio if plan.format is OutputFormat.HTML else None
+    if target is not None:
+        writers.write_transcription(
+            transcription,
+            target,
+            format=plan.format,
+            overwrite=plan.overwrite,
+            audio=page,
+            link_audio=plan.link_audio,
+        )
+    elif write_text is not None:
+        write_text(writers.format_transcription(transcription, format=plan.format))
+
+
+def _plot(result: Any, path: Path, *, backend: ChordBackend, overwrite: bool) -> None:
+    """Save the figure of an analysis kept with its features."""
+    from chordcli.plot import plot_transcription
+
+    plot_transcription(
+        result.transcription,
+        result.features,
+        path,
+        frames_per_second=backend.cqt_config.frames_per_second,
+        bins_per_octave=backend.cqt_config.bins_per_octave,
+        overwrite=overwrite,
+    )
