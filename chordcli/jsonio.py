@@ -17,13 +17,18 @@ Layout (UTF-8, indented; times in seconds)::
       "beats_s": [0.52, 1.14, ...],
       "downbeats_s": [0.52, 2.98, ...],
       "segments": [
-        {"start_s": 0.0, "end_s": 2.41, "label": "A:min", "symbol": "Am", "confidence": 0.62},
+        {"start_s": 0.0, "end_s": 2.41, "label": "A:min", "symbol": "Am", "confidence": 0.62,
+         "alternatives": [{"label": "A:min", "probability": 0.62},
+                          {"label": "A:min7", "probability": 0.21}, ...]},
         ...
       ]
     }
 
 ``label`` is the Harte label; ``symbol`` is the key-aware lead-sheet spelling
 (:func:`theory.keys.chord_symbol`), written for readers and ignored when reading back.
+``alternatives`` are the most probable chords of the segment by the model
+(:mod:`chordcli.alternatives`), most probable first, probabilities rounded down to four
+decimals so that they still sum to at most 1; an empty list for annotations.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from typing import Any
 
 from chordcli.atomic import write_text_atomic
 from chordcli.errors import ChordcliError
-from chordcli.segments import ChordSegment, Transcription
+from chordcli.segments import Alternative, ChordSegment, Transcription
 from theory import ChordLabelError, chord_symbol, key_name, key_to_jams, parse_chord, parse_key
 from theory.keys import KeyError_
 
@@ -87,6 +92,10 @@ def format_json(transcription: Transcription) -> str:
                 "label": s.label,
                 "symbol": chord_symbol(s.label, key=t.key),
                 "confidence": _round(s.confidence, 4),
+                "alternatives": [
+                    {"label": a.label, "probability": _floor4(a.probability)}
+                    for a in s.alternatives
+                ],
             }
             for s in t.segments
         ],
@@ -163,8 +172,18 @@ def parse_json(text: str, *, source: str = "<string>") -> Transcription:
                 raise ValueError(f"segment {i}: invalid times {start}..{end}")
             label = parse_chord(str(item["label"])).label
             confidence = item.get("confidence")
+            alternatives = tuple(
+                Alternative(parse_chord(str(a["label"])).label, float(a["probability"]))
+                for a in item.get("alternatives") or ()
+            )
             segments.append(
-                ChordSegment(start, end, label, None if confidence is None else float(confidence))
+                ChordSegment(
+                    start,
+                    end,
+                    label,
+                    None if confidence is None else float(confidence),
+                    alternatives,
+                )
             )
         duration = data.get("duration_s")
         key = parse_key(str(data.get("key", "N")))
@@ -203,6 +222,11 @@ def read_json(path: str | os.PathLike[str]) -> Transcription:
         reason = "file not found" if isinstance(exc, FileNotFoundError) else str(exc)
         raise ChordcliError(f"cannot read '{path}': {reason}") from None
     return parse_json(text, source=str(path))
+
+
+def _floor4(value: float) -> float:
+    """`value` rounded down to four decimals (a sum of such values never exceeds the sum)."""
+    return math.floor(float(value) * 1e4 + 1e-9) / 1e4
 
 
 def _optional_float(value: Any) -> float | None:

@@ -13,7 +13,9 @@ Stages of :func:`analyse_audio` (each timed, see :class:`StageTimes`):
    the nearest beat;
 5. labels are simplified to the requested vocabulary (:func:`theory.simplify.simplify_label`)
    and transposed by ``transpose - capo`` semitones (a capo on fret N shows the shapes played,
-   N semitones below the sounding chords); the key follows.
+   N semitones below the sounding chords); the key follows. Every segment gets its ranked
+   alternatives in that vocabulary and the calibrated probability of its label as confidence
+   (:func:`chordcli.alternatives.with_alternatives`).
 
 Frame ``i`` of the features is centred at ``i / frames_per_second`` seconds, so a segment of
 frames ``[a, b)`` spans ``[(a - 1/2) / fps, (b - 1/2) / fps)``, clipped to the recording.
@@ -29,6 +31,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from chordcli.alternatives import confidence_temperature, with_alternatives
 from chordcli.audio import Audio, load_audio
 from chordcli.beats import (
     DEFAULT_BEATS_PER_BAR,
@@ -187,10 +190,31 @@ def analyse_audio(
         key, key_confidence = estimate_key(output)
     with clock.stage("beats_s"):
         segments, downbeats = place_on_beats(segments, beats.beats_s, beat_sync=beat_sync)
-    segments, key = relabel(segments, key, vocab=vocab, shift=int(transpose) - int(capo))
+    shift = int(transpose) - int(capo)
+    segments, key = relabel(segments, key, vocab=vocab, shift=shift)
+    segments = _ranked(segments, output, backend, vocab=vocab, shift=shift)
     chords = {"segments": tuple(segments), "key": key, "key_confidence": key_confidence}
     transcription = replace(skeleton, downbeats_s=downbeats, **chords)
     return Analysis(transcription, clock.times(), output if keep else None, features)
+
+
+def _ranked(
+    segments: list[ChordSegment],
+    output: ModelOutput,
+    backend: ChordBackend,
+    *,
+    vocab: str,
+    shift: int,
+) -> list[ChordSegment]:
+    """Attach ranked alternatives and calibrated confidences (:mod:`chordcli.alternatives`)."""
+    return with_alternatives(
+        segments,
+        output.chord,
+        frames_per_second=float(output.frames_per_second),
+        vocab=vocab,
+        shift=shift,
+        temperature=confidence_temperature(backend),
+    )
 
 
 def _tuned_cqt(

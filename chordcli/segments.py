@@ -4,7 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["ChordSegment", "Transcription"]
+__all__ = ["Alternative", "ChordSegment", "Transcription"]
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """A chord the model considers for a segment, with its probability.
+
+    Parameters
+    ----------
+    label : str
+        Harte label in the transcription's vocabulary (root position).
+    probability : float
+        Mean model posterior of the label over the segment's frames, in [0, 1].
+    """
+
+    label: str
+    probability: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,12 +39,16 @@ class ChordSegment:
     confidence : float or None, optional
         Probability of the label in [0, 1] as estimated by a model, or None
         for annotations (LAB files carry no confidence).
+    alternatives : tuple of Alternative, optional
+        The most probable chords of the segment by the model's posteriors, most probable
+        first (see :mod:`chordcli.alternatives`); empty for annotations.
     """
 
     start_s: float
     end_s: float
     label: str
     confidence: float | None = None
+    alternatives: tuple[Alternative, ...] = ()
 
     @property
     def duration_s(self) -> float:

@@ -972,5 +972,6 @@ def load_chordnet_backend(path: str | Path) -> ChordNetBackend:
         hop_frames=settings.hop_frames,
         decoder=settings.decoder,
     )
+    backend.confidence_temperature = settings.confidence_temperature
     backend.warm_up()
     return backend

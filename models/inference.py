@@ -144,6 +144,14 @@ class InferenceSettings:
     window_frames: int
     hop_frames: int
 
+    @property
+    def confidence_temperature(self) -> float:
+        """Calibration temperature of the chord posteriors (``confidence.temperature``), 1 if none.
+
+        See :func:`chordcli.alternatives.confidence_temperature`.
+        """
+        return float((self.config.get("confidence") or {}).get("temperature", 1.0))
+
 
 def read_inference_settings(path: str | Path) -> InferenceSettings:
     """Read a weights directory's configuration and check what every runtime relies on.
@@ -208,6 +216,10 @@ class WindowedBackend:
     decoder : DecoderSettings, optional
         Decoder settings that go with these weights; the decoder's defaults if None.
     """
+
+    #: Calibration temperature of the chord posteriors, set by the loaders from
+    #: ``InferenceSettings.confidence_temperature``.
+    confidence_temperature: float = 1.0
 
     def __init__(
         self,

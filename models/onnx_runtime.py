@@ -139,7 +139,7 @@ def load_onnx_backend(path: str | Path) -> OnnxBackend:
             f"{n_bins} bins, {CONFIG_FILE} says {settings.window_frames} x "
             f"{settings.cqt_config.n_bins} (hint: re-export it)"
         )
-    return OnnxBackend(
+    backend = OnnxBackend(
         session,
         cqt_config=settings.cqt_config,
         name=path.name,
@@ -149,3 +149,5 @@ def load_onnx_backend(path: str | Path) -> OnnxBackend:
         hop_frames=settings.hop_frames,
         decoder=settings.decoder,
     )
+    backend.confidence_temperature = settings.confidence_temperature
+    return backend

@@ -4,12 +4,13 @@
 
 Inputs (written by this script too, then read back like any user file):
 
-* ``example.json``: a transcription with beats, downbeats, a key, confidences, a slash chord,
-  a short chord, a pickup of silence and a held chord;
+* ``example.json``: a transcription with beats, downbeats, a key, confidences, ranked
+  alternatives, a tuning, a slash chord, a short chord, a pickup of silence and a held chord;
 * ``handmade.lab``: a hand-written LAB file (no key, no beats: the key is estimated and bars
   follow a 120 bpm grid).
 
-Outputs: each input rendered as LAB, lead sheet (Markdown and plain text) and ChordPro, and
+Outputs: each input rendered as LAB, lead sheet (Markdown and plain text, and with the
+alternatives when it has any) and ChordPro, and
 ``example.json`` rendered as JSON again. tests/chordcli/test_writers.py renders the inputs and
 compares the results with these files exactly; rerun this script only when a format changes on
 purpose, and review the diff.
@@ -20,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from chordcli.jsonio import format_json
-from chordcli.segments import ChordSegment, Transcription
+from chordcli.segments import Alternative, ChordSegment, Transcription
 from chordcli.writers import read_transcription, render_transcription
 
 GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "data" / "golden"
@@ -55,8 +56,17 @@ def example() -> Transcription:
         (20.4, 21.0, "Bb:maj7(#11)", 0.3),
         (21.0, 25.0, "N", None),
     ]
+    alternatives = {
+        "A:min": (("A:min", 0.81), ("A:min7", 0.09), ("C:maj", 0.05)),
+        "C:maj/3": (("C:maj", 0.66), ("E:min", 0.18), ("A:min7", 0.0912)),
+    }
+
+    def segment(start: float, end: float, label: str, confidence: float | None) -> ChordSegment:
+        ranked = tuple(Alternative(*a) for a in alternatives.get(label, ()))
+        return ChordSegment(start, end, label, confidence, ranked)
+
     return Transcription(
-        segments=tuple(ChordSegment(a, b, label, c) for a, b, label, c in labels),
+        segments=tuple(segment(*item) for item in labels),
         duration_s=25.0,
         key=21,
         key_confidence=0.8,
@@ -72,12 +82,17 @@ def example() -> Transcription:
 
 def render_all(transcription: Transcription, stem: str) -> dict[str, str]:
     """The golden file names and contents of one input."""
-    return {
+    outputs = {
         f"{stem}.out.lab": render_transcription(transcription, format="lab"),
         f"{stem}.md": render_transcription(transcription, format="leadsheet"),
         f"{stem}.txt": render_transcription(transcription, format="leadsheet", markdown=False),
         f"{stem}.cho": render_transcription(transcription, format="chordpro"),
     }
+    if any(s.alternatives for s in transcription.segments):
+        outputs[f"{stem}.alternatives.md"] = render_transcription(
+            transcription, format="leadsheet", alternatives=True
+        )
+    return outputs
 
 
 def main() -> None:

@@ -139,6 +139,7 @@ def render_transcription(
     audio: str | os.PathLike[str] | None = None,
     link_audio: bool = False,
     page_dir: str | os.PathLike[str] = ".",
+    alternatives: bool = False,
 ) -> str | bytes:
     """Render a transcription in a format.
 
@@ -157,6 +158,8 @@ def render_transcription(
         For ``html``: link `audio` by its path relative to `page_dir` instead of embedding it.
     page_dir : str or os.PathLike, optional
         For ``html``: the directory the page is written to.
+    alternatives : bool, optional
+        For ``leadsheet``: list the ranked alternatives of each chord below the chart.
 
     Returns
     -------
@@ -175,15 +178,19 @@ def render_transcription(
         from chordcli.writers.html import format_html
 
         return format_html(transcription, audio=audio, link_audio=link_audio, page_dir=page_dir)
-    if fmt is OutputFormat.LEADSHEET and not markdown:
+    if fmt is OutputFormat.LEADSHEET and (alternatives or not markdown):
         from chordcli.writers.charts import format_leadsheet
 
-        return format_leadsheet(transcription, markdown=False)
+        return format_leadsheet(transcription, markdown=markdown, alternatives=alternatives)
     return FORMATS[fmt].render(transcription)
 
 
 def format_transcription(
-    transcription: Transcription, *, format: OutputFormat | str, markdown: bool = True
+    transcription: Transcription,
+    *,
+    format: OutputFormat | str,
+    markdown: bool = True,
+    alternatives: bool = False,
 ) -> str:
     """Render a transcription in a text format (see :func:`render_transcription`).
 
@@ -192,7 +199,9 @@ def format_transcription(
     ValueError
         If `format` is binary (MIDI, HTML) or not a format name.
     """
-    rendered = render_transcription(transcription, format=format, markdown=markdown)
+    rendered = render_transcription(
+        transcription, format=format, markdown=markdown, alternatives=alternatives
+    )
     if isinstance(rendered, bytes):
         raise ValueError(f"{OutputFormat(format).value} is a binary format; write it to a file")
     return rendered
@@ -206,6 +215,7 @@ def write_transcription(
     overwrite: bool = False,
     audio: str | os.PathLike[str] | None = None,
     link_audio: bool = False,
+    alternatives: bool = False,
 ) -> Path:
     """Write a transcription to a file, atomically.
 
@@ -224,6 +234,8 @@ def write_transcription(
         For ``html``: the audio file the page plays (see :func:`render_transcription`).
     link_audio : bool, optional
         For ``html``: link `audio` by a path relative to the page instead of embedding it.
+    alternatives : bool, optional
+        For a lead sheet: list the ranked alternatives of each chord below the chart.
 
     Returns
     -------
@@ -254,6 +266,7 @@ def write_transcription(
         audio=audio,
         link_audio=link_audio,
         page_dir=path.parent,
+        alternatives=alternatives,
     )
     if fmt is OutputFormat.MUSICXML and suffix == ".mxl":
         from chordcli.writers.musicxml import compress_musicxml

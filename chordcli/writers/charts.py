@@ -38,7 +38,11 @@ _SIMILE = "%"
 
 
 def format_leadsheet(
-    transcription: Transcription, *, markdown: bool = True, bars_per_line: int = BARS_PER_LINE
+    transcription: Transcription,
+    *,
+    markdown: bool = True,
+    bars_per_line: int = BARS_PER_LINE,
+    alternatives: bool = False,
 ) -> str:
     """Format a transcription as a lead sheet: title, key, tempo, metre, then bars of chords.
 
@@ -51,6 +55,10 @@ def format_leadsheet(
         aligned), else plain text.
     bars_per_line : int, optional
         Bars on each line.
+    alternatives : bool, optional
+        Add a list of the chords with their ranked alternatives below the chart
+        (``0:03.0 Fmaj7: Fmaj7 62 %, Am7 21 %, F 5 %``); chords without alternatives are
+        left out of it.
 
     Returns
     -------
@@ -74,9 +82,12 @@ def format_leadsheet(
         info.append(f"Tuning: {tuning_text(transcription.tuning_cents)}")
     header = " · ".join(info)
     title = chart_title(transcription)
+    extra = _alternatives_text(transcription, symbol, markdown=markdown) if alternatives else ""
     if markdown:
-        return f"# {title}\n\n{header}\n\n```\n" + "".join(f"{x}\n" for x in lines) + "```\n"
-    return f"{title}\n{header}\n\n" + "".join(f"{x}\n" for x in lines)
+        chart = f"# {title}\n\n{header}\n\n```\n" + "".join(f"{x}\n" for x in lines) + "```\n"
+    else:
+        chart = f"{title}\n{header}\n\n" + "".join(f"{x}\n" for x in lines)
+    return chart + extra
 
 
 def format_chordpro(transcription: Transcription, *, bars_per_line: int = BARS_PER_LINE) -> str:
@@ -173,6 +184,26 @@ def _align(rows: list[list[str]]) -> list[str]:
         cells = [text.ljust(widths[c]) for c, text in enumerate(row)]
         lines.append(("| " + " | ".join(cells) + " |").rstrip())
     return lines
+
+
+def _alternatives_text(
+    transcription: Transcription, symbol: Callable[[str], str], *, markdown: bool
+) -> str:
+    """Return the section listing each chord's alternatives; empty if no chord has any."""
+    lines = []
+    for seg in transcription.segments:
+        if not seg.alternatives:
+            continue
+        minutes, seconds = divmod(seg.start_s, 60.0)
+        ranked = ", ".join(
+            f"{symbol(a.label)} {round(100 * a.probability)} %" for a in seg.alternatives
+        )
+        lines.append(f"{int(minutes)}:{seconds:04.1f} {symbol(seg.label)}: {ranked}")
+    if not lines:
+        return ""
+    if markdown:
+        return "\n## Alternatives\n\n" + "".join(f"- {x}\n" for x in lines)
+    return "\nAlternatives\n" + "".join(f"{x}\n" for x in lines)
 
 
 def tuning_text(cents: float) -> str:

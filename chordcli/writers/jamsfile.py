@@ -4,7 +4,10 @@ A transcription becomes one JAMS file with
 
 * ``file_metadata``: the duration and, as title, the name of the source file;
 * a ``chord`` annotation: one observation per segment, the Harte label as value and the
-  segment's confidence (null when unknown);
+  segment's confidence (null when unknown); the ranked alternatives of the segments are in
+  the annotation's ``sandbox.alternatives``, one list per observation in time order
+  (``[{"label": "A:min7", "probability": 0.21}, ...]``), since the observation's confidence
+  stays the number that JAMS tools read;
 * a ``key_mode`` annotation over the whole file (``A:minor``, ``N`` for no key) with the key
   confidence;
 * a ``beat`` annotation when there are beats: the value is the position in the bar
@@ -27,7 +30,7 @@ from typing import Any
 
 from chordcli import __version__
 from chordcli.errors import ChordcliError
-from chordcli.segments import ChordSegment, Transcription
+from chordcli.segments import Alternative, ChordSegment, Transcription
 from theory.harte import ChordLabelError, parse_chord
 from theory.keys import KEY_NONE, KeyError_, key_to_jams, parse_key
 
@@ -89,6 +92,11 @@ def build_jams(transcription: Transcription) -> Any:
             value=seg.label,
             confidence=_float(seg.confidence),
         )
+    if any(seg.alternatives for seg in t.segments):
+        chords.sandbox.alternatives = [
+            [{"label": a.label, "probability": float(a.probability)} for a in seg.alternatives]
+            for seg in t.segments
+        ]
     jam.annotations.append(chords)
 
     key = jams.Annotation(
@@ -173,7 +181,8 @@ def read_jams(path: str | os.PathLike[str]) -> Transcription:
             hint="the JAMS file needs an annotation in the chord namespace",
         )
     segments = []
-    for obs in sorted(chord_annotations[0].data, key=lambda o: o.time):
+    alternatives = _read_alternatives(chord_annotations[0])
+    for i, obs in enumerate(sorted(chord_annotations[0].data, key=lambda o: o.time)):
         try:
             label = parse_chord(str(obs.value)).label
         except ChordLabelError as exc:
@@ -187,7 +196,11 @@ def read_jams(path: str | os.PathLike[str]) -> Transcription:
             )
         segments.append(
             ChordSegment(
-                float(obs.time), float(obs.time + obs.duration), label, _float(obs.confidence)
+                float(obs.time),
+                float(obs.time + obs.duration),
+                label,
+                _float(obs.confidence),
+                alternatives.get(i, ()),
             )
         )
 
@@ -231,6 +244,27 @@ def read_jams(path: str | os.PathLike[str]) -> Transcription:
         model=extra.get("model"),
         tuning_cents=_float(extra.get("tuning_cents")),
     )
+
+
+def _read_alternatives(annotation: Any) -> dict[int, tuple[Alternative, ...]]:
+    """Alternatives of the observations by position, from ``sandbox.alternatives``.
+
+    Only lists chordcli wrote (one entry per observation, valid labels) are read; anything
+    else gives no alternatives.
+    """
+    lists = getattr(annotation.sandbox, "alternatives", None)
+    if not isinstance(lists, list) or len(lists) != len(annotation.data):
+        return {}
+    try:
+        return {
+            i: tuple(
+                Alternative(parse_chord(str(a["label"])).label, float(a["probability"]))
+                for a in items
+            )
+            for i, items in enumerate(lists)
+        }
+    except (KeyError, TypeError, ValueError, ChordLabelError):
+        return {}
 
 
 def _bar_positions(transcription: Transcription) -> list[int | None]:

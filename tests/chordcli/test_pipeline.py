@@ -163,3 +163,17 @@ def test_each_stage_is_reported_as_it_starts(backend, song):
     stages = []
     analyse_file(song, backend=backend, on_stage=stages.append)
     assert tuple(stages) == pipeline.STAGES
+
+
+@pytest.mark.parametrize("vocab", ["full", "majmin"])
+def test_every_segment_has_ranked_alternatives(song, backend, vocab):
+    t = transcribe_file(song, backend=backend, vocab=vocab, transpose=2)
+    for seg in t.segments:
+        probs = [a.probability for a in seg.alternatives]
+        assert len(probs) >= 3 and probs == sorted(probs, reverse=True)
+        assert sum(probs) <= 1.0 + 1e-9 and all(0 <= p <= 1 for p in probs)
+        if vocab == "majmin":
+            assert all(a.label == "N" or a.label.endswith(("maj", "min")) for a in seg.alternatives)
+    # The chord of a clear segment leads its own alternatives.
+    middle = max(t.segments, key=lambda s: s.duration_s)
+    assert middle.alternatives[0].label == middle.label.split("/")[0]

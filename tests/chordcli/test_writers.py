@@ -87,7 +87,9 @@ def test_lab_round_trips_through_mir_eval(song, tmp_path):
     assert labels == [s.label for s in song.segments]
     assert intervals.tolist() == [[s.start_s, s.end_s] for s in song.segments]
     back = read_transcription(path)
-    assert back.segments == tuple(dataclasses.replace(s, confidence=None) for s in song.segments)
+    assert back.segments == tuple(
+        dataclasses.replace(s, confidence=None, alternatives=()) for s in song.segments
+    )
 
 
 def test_json_round_trips(song, tmp_path):
@@ -108,6 +110,12 @@ def test_jams_validates_and_round_trips(song, tmp_path):
     assert jam.search(namespace="key_mode")[0].data[0].value == "A:minor"
     assert [o.value for o in jam.search(namespace="beat")[0].data[:5]] == [1, 2, 3, 4, 1]
     assert jam.sandbox.chordcli["tuning_cents"] == song.tuning_cents == -12.3
+    ranked = chords.sandbox.alternatives
+    assert len(ranked) == len(chords.data)
+    assert ranked[1] == [
+        {"label": a.label, "probability": a.probability} for a in song.segments[1].alternatives
+    ]
+    assert [o.confidence for o in chords.data] == [s.confidence for s in song.segments]
     assert read_transcription(path) == song
 
 
