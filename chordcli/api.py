@@ -642,8 +642,8 @@ def corpus_plan(
     lead_db : str or (float, float), optional
         Melody and bridge gain range in dB, ``(low, high)`` or ``"LOW,HIGH"``.
     **options
-        ``seed``, ``limit``, ``pop909_dir``, ``billboard_dir``, ``billboard_songs``: passed
-        to :func:`chordcli.corpus.build.plan_corpus`.
+        ``seed``, ``limit``, ``pop909_dir``, ``billboard_dir``, ``billboard_songs``,
+        ``variant``, ``every``: passed to :func:`chordcli.corpus.build.plan_corpus`.
 
     Returns
     -------
@@ -670,6 +670,12 @@ def corpus_plan(
     if split not in build.SPLITS:
         raise UsageError(
             f"unknown split {split!r} (one of {', '.join(build.SPLITS)})", param_hint="'--split'"
+        )
+    variant = options.get("variant", "same")
+    if variant not in build.VARIANTS:
+        raise UsageError(
+            f"unknown variant {variant!r} (one of {', '.join(build.VARIANTS)})",
+            param_hint="'--variant'",
         )
     lead_range = _lead_range(lead_db)
     song_ids = None

@@ -424,6 +424,8 @@ def data_render(
     billboard: Annotated[Path, _D("billboard")] = corpus.DEFAULT_BILLBOARD_DIR,
     billboard_songs: Annotated[int, _D("billboard_songs")] = corpus.DEFAULT_BILLBOARD_SONGS,
     lead_db: Annotated[str | None, _D("lead_db")] = None,
+    variant: Annotated[str, _D("variant")] = "same",
+    every: Annotated[int, _D("every")] = 1,
     overwrite: Annotated[bool, _D("overwrite")] = False,
     dry_run: Annotated[bool, _D("dry_run")] = False,
 ) -> None:
@@ -441,6 +443,8 @@ def data_render(
         pop909_dir=pop909,
         billboard_dir=billboard,
         billboard_songs=billboard_songs,
+        variant=variant,
+        every=every,
     )
     if dry_run:
         planned = corpus.planned_balance(plan, workers=jobs)

@@ -206,6 +206,10 @@ class SongScore:
         has a key (not 24) and the estimate has key information.
     ref_path, est_path : str or None
         Files compared.
+    quality_s, quality_hit_s : ndarray, shape (45,), or None
+        Reference seconds of each chord quality (index as :data:`theory.QUALITIES`, then
+        ``N``) and the seconds of them whose estimate has the same root and quality
+        (:func:`class_hits`).
     """
 
     name: str
@@ -217,6 +221,8 @@ class SongScore:
     key_score: float | None = None
     ref_path: str | None = None
     est_path: str | None = None
+    quality_s: np.ndarray | None = None
+    quality_hit_s: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -244,6 +250,12 @@ class EvalReport:
         Model that produced the estimates, when known.
     confusion : QualityConfusion or None
         Quality confusion summed over the songs, when requested.
+    class_recall : dict of str to float
+        Recall of each chord quality (and ``N``) with reference time: the share of its time
+        whose estimate has the same root and quality (bass ignored), over all songs.
+    acc_class : float
+        Class-wise recall: the mean of `class_recall` (``acc_class`` of Jiang et al. 2019);
+        NaN when no song was scored.
     """
 
     songs: tuple[SongScore, ...]
@@ -255,6 +267,8 @@ class EvalReport:
     problems: tuple[EvalProblem, ...] = field(default=())
     model: str | None = None
     confusion: QualityConfusion | None = None
+    class_recall: dict[str, float] = field(default_factory=dict)
+    acc_class: float = math.nan
 
     @property
     def duration_s(self) -> float:
@@ -639,6 +653,7 @@ def score_song(
         key_score = float(
             mir_eval.key.weighted_score(key_to_mir_eval(ref_key), _mir_eval_key(est_key))
         )
+    quality_s, quality_hit_s = class_hits((ref_labels, est_labels), durations)
     return SongScore(
         name=name,
         duration_s=duration,
@@ -647,7 +662,45 @@ def score_song(
         ref_key=ref_key,
         est_key=est_key,
         key_score=key_score,
+        quality_s=quality_s,
+        quality_hit_s=quality_hit_s,
     )
+
+
+def class_hits(
+    labels: tuple[Sequence[str], Sequence[str]], durations_s: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return reference seconds per chord quality and the seconds estimated right.
+
+    Each label is mapped to its vocabulary class (:func:`theory.vocabulary.chord_class`, the
+    nearest of the 44 qualities; slash basses are ignored); reference pieces labelled ``X``
+    are left out, an estimate ``X`` counts as wrong.
+
+    Parameters
+    ----------
+    labels : (reference labels, estimated labels)
+        Labels of the aligned pieces (:class:`Alignment`).
+    durations_s : ndarray
+        Duration of each piece.
+
+    Returns
+    -------
+    (ndarray, ndarray), each shape (45,)
+        Reference seconds and correctly estimated seconds per quality (then ``N``).
+    """
+    from theory.vocabulary import N_QUALITIES, chord_class, class_quality_indices
+
+    ref_s = np.zeros(N_QUALITIES + 1)
+    hit_s = np.zeros(N_QUALITIES + 1)
+    for ref, est, seconds in zip(*labels, durations_s, strict=True):
+        ref_class = chord_class(ref)
+        if ref_class is None:
+            continue
+        quality = int(class_quality_indices(np.array([ref_class]))[0])
+        ref_s[quality] += seconds
+        if chord_class(est) == ref_class:
+            hit_s[quality] += seconds
+    return ref_s, hit_s
 
 
 def _mir_eval_key(key: int) -> str:
@@ -691,6 +744,7 @@ def aggregate_scores(
         finite = np.isfinite(x)
         mean[metric] = float(x[finite].mean()) if finite.any() else math.nan
     key_scores = [s.key_score for s in songs if s.key_score is not None]
+    class_recall = _class_recall(songs)
     return EvalReport(
         songs=songs,
         weighted=weighted,
@@ -701,7 +755,22 @@ def aggregate_scores(
         problems=tuple(problems),
         model=model,
         confusion=confusion,
+        class_recall=class_recall,
+        acc_class=float(np.mean(list(class_recall.values()))) if class_recall else math.nan,
     )
+
+
+def _class_recall(songs: Sequence[SongScore]) -> dict[str, float]:
+    """Recall of every quality (and N) with reference time, over the songs."""
+    from theory import QUALITIES
+
+    timed = [s for s in songs if s.quality_s is not None and s.quality_hit_s is not None]
+    if not timed:
+        return {}
+    ref_s = np.sum([s.quality_s for s in timed], axis=0)
+    hit_s = np.sum([s.quality_hit_s for s in timed], axis=0)
+    names = [q.name or "maj" for q in QUALITIES] + ["N"]
+    return {names[q]: float(hit_s[q] / ref_s[q]) for q in np.flatnonzero(ref_s > 0)}
 
 
 def evaluate_pairs(
@@ -890,9 +959,10 @@ def report_to_dict(report: EvalReport) -> dict:
     -------
     dict
         ``{"model", "songs_scored", "duration_s", "weighted": {metric: score},
-        "mean": {...}, "key": {"songs", "weighted", "accuracy"},
-        "songs": [{"name", "ref", "est", "duration_s", "scores", "ref_key", "est_key",
-        "key_score"}], "problems": [{"path", "kind", "message"}]}``, keys as JAMS strings;
+        "mean": {...}, "key": {"songs", "weighted", "accuracy"}, "acc_class",
+        "class_recall": {quality: recall}, "songs": [{"name", "ref", "est", "duration_s",
+        "scores", "ref_key", "est_key", "key_score"}], "problems": [{"path", "kind",
+        "message"}]}``, keys as JAMS strings;
         with a confusion, ``"qualities"``: the rows of
         :func:`chordcli.confusion.quality_table` as dicts.
     """
@@ -912,6 +982,8 @@ def report_to_dict(report: EvalReport) -> dict:
             "weighted": _json_number(report.key_weighted),
             "accuracy": _json_number(report.key_accuracy),
         },
+        "acc_class": _json_number(report.acc_class),
+        "class_recall": {q: _json_number(r) for q, r in report.class_recall.items()},
         "songs": [
             {
                 "name": s.name,

@@ -252,6 +252,15 @@ OPTIONS: dict[str, dict[str, dict[str, Any]]] = {
             "LOW..HIGH dB (e.g. -30,0 for an augmentation corpus; default: the arrangement's "
             "own mix).",
         ),
+        "variant": _option(
+            help="How to play the songs: 'same' (the corpus arranger), 'cross' (a second "
+            "arranger and a SoundFont no training file uses) or 'degraded' (the cross file "
+            "with room, compression, band limits, noise and a tuning offset); cross and "
+            "degraded files go to <split>-<variant>/ (docs/training.md, dev-cross).",
+        ),
+        "every": _option(
+            min=1, help="Render every K-th song of each source (after the split; a subset)."
+        ),
         "overwrite": _option(help="Render finished files again."),
         "dry_run": _option(help="Only print the planned class balance (renders nothing)."),
     },
@@ -313,8 +322,10 @@ Score chord estimates against references with the mir_eval chord metrics.
 
 Prints root, majmin, majmin_inv, mirex, thirds, triads, sevenths, tetrads
 (and their _inv forms), overseg, underseg and seg, duration-weighted over
-all songs (as MIREX) and as the mean over songs, and the key score where
-both sides have a key. Files without a partner are listed on standard
+all songs (as MIREX) and as the mean over songs, the class-wise recall
+acc_class (the mean over chord qualities of the share of each quality's
+time estimated with its root and quality), and the key score where both
+sides have a key. Files without a partner are listed on standard
 error; the exit status is 1 if a file could not be read or nothing was
 scored.
 

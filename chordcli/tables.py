@@ -112,6 +112,9 @@ def _score_table(report: EvalReport) -> TextTable:
     if report.model:
         title += f", model {report.model}"
     rows = [(m, percent(report.weighted[m]), percent(report.mean[m])) for m in ALL_METRICS]
+    if report.class_recall:
+        label = f"acc_class ({len(report.class_recall)} qualities)"
+        rows.append((label, percent(report.acc_class), ""))
     if report.key_songs:
         rows.append((f"key weighted ({report.key_songs})", "", percent(report.key_weighted)))
         rows.append((f"key exact ({report.key_songs})", "", percent(report.key_accuracy)))

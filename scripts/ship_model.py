@@ -164,7 +164,23 @@ def model_card(
         else ""
     )
     decoder = config.get("decoder")
-    if decoder:
+    if decoder and "reference_share" in decoder:
+        root_prob = decoder.get("bass_root_min_prob")
+        decoding = (
+            "Decoding (`docs/decoding.md`) uses this model's calibration, fitted by "
+            f"`scripts/tune_decoder.py` on dev-cross ({decoder['selection']['songs']} songs "
+            "played by another arranger, with SoundFonts no training file uses, clean and "
+            "degraded; never training timbres): the training share of each quality divided "
+            f"out with strength {decoder['prior_strength']:g}, the share of real songs "
+            f"({decoder['selection']['reference']}) multiplied in with strength "
+            f"{decoder['reference_strength']:g}, no-chord offset "
+            f"{decoder['no_chord_bias']:g}, per-song chord-tone adaptation "
+            f"{decoder['tone_weight']:g}, root-position weight {decoder['bass_weight']:g}, "
+            "bass choosing the root among same-pitch chords "
+            + ("off" if root_prob is None else f"from a mean bass probability of {root_prob:g}")
+            + "; `config.json` holds the selection record."
+        )
+    elif decoder:
         decoding = (
             "Decoding (`docs/decoding.md`) uses this model's settings, chosen by "
             f"`scripts/tune_decoder.py` on the {decoder['selection']['validation_songs']} "

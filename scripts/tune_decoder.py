@@ -1,111 +1,266 @@
-"""Choose a trained run's decoder quality prior on its validation songs; store it in config.json.
+"""Fit a model's decoder calibration on dev-cross; store it in the model's config.json.
 
-    python scripts/tune_decoder.py RUN_DIR --data .cache/corpus-full/train \\
-        [--strengths 0,0.2,0.4,0.6,0.8,1.0] [--bass-weights 0,0.5,1,1.5,2]
-        [--vector-weights 0,0.25,0.5]
+    python scripts/tune_decoder.py MODEL_DIR --data /work/cache/corpus-devcross \\
+        [--billboard ../shared/data/billboard] [--train-data DIR] [--write]
 
-A network learns the share of each chord quality among its training frames as a prior, so
-rare qualities (``sus2``, ``5``, ``mM7(9)``, ...) lose to ``maj`` and ``min`` when the audio is
-ambiguous. :func:`theory.decode.quality_log_prior` divides that prior out, by
-``share ** strength``. This script
+A network trained with quality-balanced sampling and class-balanced frame weights carries its
+training share of each chord quality in its posteriors; decoded as they are, rare qualities
+(``5``, ``sus2``, ``sus4``, ...) are called far more often than music uses them. The decoder
+therefore (``theory.calibrate``, docs/decoding.md)
 
-1. rebuilds the run's view of its data (``chordcli train`` settings from RUN_DIR's
-   ``config.json``) from the labels alone (:func:`models.dataset.load_songs_labels`): the
-   same training/validation split, the same examples and the same quality-balanced sampling
-   weights, and from them the share of every quality among the frames training saw
-   (:func:`models.dataset.quality_shares`);
-2. loads the features of the run's validation songs only (held out of training), runs the
-   model on them and decodes them with every prior strength, every weight of the
-   root-position term (``bass_weight`` of :func:`theory.decode.decode`) and every weight of
-   the smoothed-vector template score (``vector_weight``) of the grid;
-3. picks the setting with the best mean of frame accuracy and macro recall (the mean recall
-   over qualities with at least ``--min-seconds`` of validation audio), prints the table and
-   writes ``decoder = {quality_share, prior_strength, bass_weight, vector_weight, selection}``
-   into
-   RUN_DIR's ``config.json`` (atomically), which :func:`models.chordnet.load_chordnet_backend`
-   reads.
+* divides the training share out (``prior_strength``; logit adjustment),
+* multiplies in the share of each quality in real songs, from the Billboard annotations,
+  duration-weighted (``reference_strength``, ``reference_floor``),
+* offsets no-chord (``no_chord_bias``),
+* shifts the prior per song by how many chord tones the network hears (``tone_weight``),
+* weighs the bass head's probability of each class's root (``bass_weight``) and lets the bass
+  choose the root among classes of the same pitch classes (``bass_root_min_prob``).
 
-The dev set is not used, so dev figures measured afterwards stay honest.
+This script fits those settings on **dev-cross** (``chordcli data render --variant cross`` and
+``--variant degraded``: other arrangements, SoundFonts and recording conditions than any
+training file; never training timbres). The training shares come from MODEL_DIR's config
+(``decoder.quality_share``), or are rebuilt from a training run's labels with
+``--train-data`` (the run's examples and quality-balanced sampling weights). Every setting is
+decoded frame by frame and scored against the frame targets (:func:`score_paths`): majmin,
+sevenths, exact-class accuracy, class-wise recall, inverted chords' root accuracy and the share
+of time each quality and ``N`` are called. The search is coordinate-wise over the grids (two
+passes from the model's current settings); the criterion is the mean of majmin, sevenths and
+accuracy minus a penalty for every quality or ``N`` called more than max(1.25 x its reference
+share, 0.5 %) of the time. ``--write`` stores the chosen settings and the selection record in
+``config.json`` (atomically). Model outputs are cached in ``--cache``/posteriors.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
-import math
 import sys
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 
-from models.chordnet import CONFIG_FILE, load_chordnet_backend
-from models.dataset import (
-    example_starts,
-    example_weights,
-    find_songs,
-    load_songs,
-    load_songs_labels,
-    quality_shares,
-    replace_atomically,
-    split_songs,
-)
-from models.train import load_run_config
+from models.dataset import find_songs, load_songs, replace_atomically
 from theory import QUALITIES
-from theory.decode import DecoderSettings, decode, quality_log_prior
-from theory.vocabulary import N_QUALITIES, class_quality_indices
+from theory.calibrate import DEFAULT_TONE_REFERENCE, calibrated_log_prior
+from theory.decode import DecoderSettings, decode
+from theory.targets import BASS_NONE
+from theory.vocabulary import N_CLASS, N_CLASSES, N_QUALITIES, class_label, class_quality_indices
 
 NAMES = tuple(q.name or "maj" for q in QUALITIES) + ("N",)
+#: A quality or N may take this multiple of its reference share (or MIN_SHARE) of the time.
+SHARE_FACTOR = 1.25
+MIN_SHARE = 0.005
 
 
-class Row(NamedTuple):
-    """One decoder setting of the grid and its validation figures."""
+@dataclass(frozen=True)
+class Calibration:
+    """One point of the search (the ``decoder`` settings it fits)."""
 
-    strength: float
-    bass_weight: float
-    vector_weight: float
-    accuracy: float
-    macro: float
-    recall: np.ndarray
+    prior_strength: float = 1.0
+    reference_strength: float = 0.0
+    reference_floor: float = 1e-4
+    no_chord_bias: float = 0.0
+    tone_weight: float = 0.0
+    tone_reference: float = DEFAULT_TONE_REFERENCE
+    bass_weight: float = 0.0
+    vector_weight: float = 0.0
+    bass_root_min_prob: float | None = None
+
+    def settings(self, train_share: np.ndarray, reference: np.ndarray) -> DecoderSettings:
+        prior = calibrated_log_prior(
+            train_share,
+            train_strength=self.prior_strength,
+            reference_share=reference,
+            reference_strength=self.reference_strength,
+            no_chord_bias=self.no_chord_bias,
+            floor=self.reference_floor,
+        )
+        return DecoderSettings(
+            class_log_prior=prior,
+            bass_weight=self.bass_weight,
+            vector_weight=self.vector_weight,
+            tone_weight=self.tone_weight,
+            tone_reference=self.tone_reference,
+            bass_root_min_prob=self.bass_root_min_prob,
+        )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("run", type=Path, help="chordcli train run folder")
-    parser.add_argument("--data", type=Path, required=True, help="the run's training data")
-    parser.add_argument("--cache", type=Path, default=Path(".cache") / "features")
-    parser.add_argument("--strengths", default="0,0.2,0.4,0.6,0.8,1.0")
-    parser.add_argument("--bass-weights", default="0,0.5,1,1.5,2")
-    parser.add_argument("--vector-weights", default="0,0.25,0.5")
-    parser.add_argument("--min-seconds", type=float, default=30.0)
-    parser.add_argument("--jobs", type=int, default=1)
-    args = parser.parse_args(argv)
-    strengths = [float(x) for x in args.strengths.split(",")]
-    grid = [
-        (s, float(b), float(v))
-        for v in args.vector_weights.split(",")
-        for s in strengths
-        for b in args.bass_weights.split(",")
-    ]
+@dataclass
+class SongOutput:
+    """A song's model outputs and frame targets."""
 
-    config = load_run_config(args.run / CONFIG_FILE)
+    name: str
+    source: str
+    chord: np.ndarray
+    smooth_chroma: np.ndarray
+    change: np.ndarray
+    bass: np.ndarray
+    key: np.ndarray
+    ref_chord: np.ndarray
+    ref_bass: np.ndarray
+
+
+def _encodings() -> tuple[np.ndarray, np.ndarray]:
+    """mir_eval root and semitone bitmap of every class (N: root -1, no semitones)."""
+    import mir_eval
+
+    roots = np.full(N_CLASSES, -1)
+    bitmaps = np.zeros((N_CLASSES, 12), dtype=bool)
+    for c in range(N_CLASS):
+        root, bitmap, _ = mir_eval.chord.encode(class_label(c))
+        roots[c], bitmaps[c] = root, bitmap.astype(bool)
+    return roots, bitmaps
+
+
+_ROOTS, _BITMAPS = _encodings()
+_MAJ = np.zeros(12, bool)
+_MAJ[[0, 4, 7]] = True
+_MIN = np.zeros(12, bool)
+_MIN[[0, 3, 7]] = True
+_SEVENTHS = [_MAJ, _MIN] + [
+    np.isin(np.arange(12), list(t)) for t in ((0, 4, 7, 11), (0, 4, 7, 10), (0, 3, 7, 10))
+]
+
+
+def score_paths(songs: list[SongOutput], paths: list[tuple[np.ndarray, np.ndarray]]) -> dict:
+    """Frame-level scores of decoded (class, bass pc) paths against the frame targets.
+
+    majmin, sevenths and root follow ``mir_eval.chord`` (majmin: root and the first 8
+    semitones, on reference frames that are maj, min or N; sevenths: root and all semitones,
+    on maj, min, maj7, 7, min7 or N); ``majmin_inv`` also needs the bass; ``accuracy`` is the
+    exact class; ``acc_class`` the mean recall of the qualities (and N) with reference time;
+    ``inv_root`` the root accuracy on frames whose reference bass is not its root; ``share``
+    the share of time each quality and N are called (``ref_share``: in the references).
+    """
+    tot = {k: 0.0 for k in ("root", "majmin", "majmin_inv", "sevenths", "accuracy", "inv_root")}
+    den = dict.fromkeys(tot, 0.0)
+    hits_q = np.zeros(N_QUALITIES + 1)
+    ref_q = np.zeros(N_QUALITIES + 1)
+    est_q = np.zeros(N_QUALITIES + 1)
+    for song, (path, bass_pc) in zip(songs, paths, strict=True):
+        ok = song.ref_chord >= 0
+        ref, est, rbass, ebass = song.ref_chord[ok], path[ok], song.ref_bass[ok], bass_pc[ok]
+        eq_root = _ROOTS[ref] == _ROOTS[est]
+        rb, eb = _BITMAPS[ref], _BITMAPS[est]
+        is_n = ref == N_CLASS
+        mm_valid = (rb[:, :8] == _MAJ[:8]).all(1) | (rb[:, :8] == _MIN[:8]).all(1) | is_n
+        mm = eq_root & (rb[:, :8] == eb[:, :8]).all(1)
+        sv_valid = is_n | np.any([(rb == t).all(1) for t in _SEVENTHS], axis=0)
+        sv = eq_root & (rb == eb).all(1)
+        bass_ok = (rbass == ebass) | is_n
+        inverted = ~is_n & (rbass != _ROOTS[ref]) & (rbass != BASS_NONE)
+        for key, hit, valid in (
+            ("root", eq_root, np.ones_like(ok[ok])),
+            ("majmin", mm, mm_valid),
+            ("majmin_inv", mm & bass_ok, mm_valid),
+            ("sevenths", sv, sv_valid),
+            ("accuracy", ref == est, np.ones_like(ok[ok])),
+            ("inv_root", eq_root, inverted),
+        ):
+            tot[key] += float((hit & valid).sum())
+            den[key] += float(valid.sum())
+        q_ref = class_quality_indices(ref)
+        ref_q += np.bincount(q_ref, minlength=N_QUALITIES + 1)
+        est_q += np.bincount(class_quality_indices(path), minlength=N_QUALITIES + 1)
+        hits_q += np.bincount(q_ref, weights=ref == est, minlength=N_QUALITIES + 1)
+    out = {k: tot[k] / den[k] if den[k] else float("nan") for k in tot}
+    present = ref_q > 0
+    out["acc_class"] = float((hits_q[present] / ref_q[present]).mean())
+    out["recall"] = np.where(present, hits_q / np.maximum(ref_q, 1), np.nan)
+    out["share"] = est_q / max(est_q.sum(), 1)
+    out["ref_share"] = ref_q / max(ref_q.sum(), 1)
+    return out
+
+
+def share_excess(share: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """How far each quality's share exceeds max(1.25 x reference, 0.5 %) (0 if not)."""
+    return np.maximum(share - np.maximum(SHARE_FACTOR * reference, MIN_SHARE), 0.0)
+
+
+def decode_all(songs: list[SongOutput], settings: DecoderSettings) -> list:
+    """Decode every song; return (class path, bass pitch class per frame) pairs."""
+    paths = []
+    for s in songs:
+        decoding = decode(
+            s.chord,
+            smooth_chroma=s.smooth_chroma,
+            change=s.change,
+            bass=s.bass,
+            key=s.key,
+            **settings.kwargs(),
+        )
+        bass_pc = np.full(len(decoding.path), BASS_NONE)
+        for seg in decoding.segments:
+            root = _ROOTS[seg.chord_class]
+            pc = seg.bass_pc if seg.bass_pc is not None else (root if root >= 0 else BASS_NONE)
+            bass_pc[seg.start_frame : seg.end_frame] = pc
+        paths.append((decoding.path, bass_pc))
+    return paths
+
+
+def load_outputs(model_dir: Path, data: list[Path], cache: Path, jobs: int) -> list[SongOutput]:
+    """Model outputs and frame targets of every song under the data folders (cached)."""
+    from models.chordnet import load_chordnet_backend
+
+    backend = load_chordnet_backend(model_dir)
+    config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+    tag = str(config.get("weights_sha256", "model"))[:16]
+    out_dir = cache / "posteriors" / tag
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = [f for d in data for f in find_songs(d)[0]]
+    songs = load_songs(
+        files, cqt_config=backend.cqt_config, cache_dir=cache / "features", jobs=jobs
+    )
+    outputs = []
+    for song in songs:
+        key = hashlib.sha256(str(Path(song.name).resolve()).encode()).hexdigest()[:20]
+        path = out_dir / f"{key}.npz"
+        if path.is_file():
+            arrays = dict(np.load(path))
+        else:
+            o = backend.predict(song.features.astype(np.float32))
+            arrays = {
+                "chord": o.chord.astype(np.float16),
+                "smooth_chroma": o.smooth_chroma.astype(np.float16),
+                "change": o.change,
+                "bass": o.bass.astype(np.float16),
+                "key": o.key.astype(np.float16),
+            }
+            np.savez(path, **arrays)
+        outputs.append(
+            SongOutput(
+                name=song.name,
+                source=Path(song.name).parent.name,
+                chord=arrays["chord"].astype(np.float32),
+                smooth_chroma=arrays["smooth_chroma"].astype(np.float32),
+                change=arrays["change"].astype(np.float32),
+                bass=arrays["bass"].astype(np.float32),
+                key=arrays["key"].astype(np.float32),
+                ref_chord=song.targets.chord,
+                ref_bass=song.targets.bass,
+            )
+        )
+    return outputs
+
+
+def training_shares(run: Path, data: Path, cache: Path) -> np.ndarray:
+    """Rebuild a training run's quality shares from its labels (examples and weights)."""
+    from models.dataset import (
+        example_starts,
+        example_weights,
+        load_songs_labels,
+        quality_shares,
+        split_songs,
+    )
+    from models.train import load_run_config
+
+    config = load_run_config(run / "config.json")
     tc = config.train
-    files, _ = find_songs(args.data)
-    # Labels (and frame counts from the cache's array headers) for the split and the shares;
-    # features only for the validation songs.
-    songs = load_songs_labels(files, cqt_config=config.cqt, cache_dir=args.cache)
-    train_songs, val_labels = split_songs(
-        songs, validation_fraction=tc.validation_fraction, seed=tc.seed
-    )
-    val_names = {s.name for s in val_labels}
-    val_songs = load_songs(
-        [f for f in files if f.name in val_names],
-        cqt_config=config.cqt,
-        cache_dir=args.cache,
-        jobs=args.jobs,
-    )
-    if not val_songs:
-        sys.exit(f"'{args.run}' has no validation songs to tune on")
+    files, _ = find_songs(data)
+    songs = load_songs_labels(files, cqt_config=config.cqt, cache_dir=cache / "features")
+    train_songs, _ = split_songs(songs, validation_fraction=tc.validation_fraction, seed=tc.seed)
     examples = [
         (i, int(start))
         for i, song in enumerate(train_songs)
@@ -117,91 +272,136 @@ def main(argv: list[str] | None = None) -> int:
         else None
     )
     share = quality_shares(train_songs, examples, length_frames=tc.example_frames, weights=weights)
-    share = np.maximum(share, 1e-6)  # a quality never seen must not get an infinite prior
-    print(
-        f"{len(train_songs)} training songs ({len(examples)} examples, balance {tc.balance}), "
-        f"{len(val_songs)} validation songs"
-    )
+    return np.maximum(share, 1e-6)  # a quality never seen must not get an infinite prior
 
-    backend = load_chordnet_backend(args.run)
-    outputs = [(backend.predict(s.features.astype(np.float32)), s.targets.chord) for s in val_songs]
-    fps = outputs[0][0].frames_per_second
-    valid = [ref >= 0 for _, ref in outputs]
-    quality = [class_quality_indices(ref[v]) for (_, ref), v in zip(outputs, valid, strict=True)]
-    reference = sum(np.bincount(q, minlength=N_QUALITIES + 1) for q in quality)
-    counted = reference / fps >= args.min_seconds
-    rows = []
-    for strength, bass_weight, vector_weight in grid:
-        settings = DecoderSettings(
-            class_log_prior=quality_log_prior(share, strength),
-            bass_weight=bass_weight,
-            vector_weight=vector_weight,
-        )
-        hits = np.zeros(N_QUALITIES + 1)
-        for (out, ref), v, q in zip(outputs, valid, quality, strict=True):
-            path = decode(
-                out.chord,
-                smooth_chroma=out.smooth_chroma,
-                change=out.change,
-                bass=out.bass,
-                key=out.key,
-                **settings.kwargs(),
-            ).path
-            hits += np.bincount(q, weights=path[v] == ref[v], minlength=N_QUALITIES + 1)
-        recall = hits / np.maximum(reference, 1)
-        accuracy = float(hits.sum() / reference.sum())
-        macro = float(recall[counted].mean())
-        rows.append(Row(strength, bass_weight, vector_weight, accuracy, macro, recall))
+
+def objective(scores: dict) -> float:
+    """Mean of majmin, sevenths and accuracy, minus 2 x the total share excess."""
+    excess = share_excess(scores["share"], scores["ref_share"]).sum()
+    return (scores["majmin"] + scores["sevenths"] + scores["accuracy"]) / 3 - 2.0 * excess
+
+
+GRIDS = {
+    "prior_strength": (0.0, 0.5, 0.75, 1.0),
+    "reference_strength": (0.0, 0.25, 0.5, 0.75, 1.0),
+    "no_chord_bias": (-3.0, -2.0, -1.0, 0.0, 1.0),
+    "tone_weight": (0.0, 0.5, 1.0, 2.0, 3.0),
+    "bass_weight": (0.0, 0.25, 0.5, 1.0),
+    "bass_root_min_prob": (None, 0.2, 0.35, 0.5),
+}
+
+
+def search(
+    songs, train_share, reference, start: Calibration, log, *, passes: int = 2
+) -> list[tuple]:
+    """Coordinate search over :data:`GRIDS`; return every (calibration, scores) evaluated."""
+    seen: dict[Calibration, dict] = {}
+
+    def evaluate(cal: Calibration) -> dict:
+        if cal not in seen:
+            seen[cal] = score_paths(songs, decode_all(songs, cal.settings(train_share, reference)))
+            s = seen[cal]
+            log(
+                f"{cal}: majmin {s['majmin']:.4f} sevenths {s['sevenths']:.4f} "
+                f"acc {s['accuracy']:.4f} acc_class {s['acc_class']:.4f} "
+                f"inv_root {s['inv_root']:.4f} N {s['share'][-1]:.4f} "
+                f"excess {share_excess(s['share'], s['ref_share']).sum():.4f} "
+                f"-> {objective(s):.4f}"
+            )
+        return seen[cal]
+
+    best = start
+    for _ in range(passes):
+        for name, grid in GRIDS.items():
+            for value in grid:
+                evaluate(replace(best, **{name: value}))
+            best = max((replace(best, **{name: v}) for v in grid), key=lambda c: objective(seen[c]))
+    return [(best, seen[best])] + [(c, s) for c, s in seen.items() if c != best]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model", type=Path, help="model or training run folder")
+    parser.add_argument("--data", type=Path, action="append", required=True)
+    parser.add_argument(
+        "--billboard",
+        type=Path,
+        default=Path("../shared/data/billboard"),
+        help="LAB files whose quality shares are the reference prior (real songs)",
+    )
+    parser.add_argument("--train-data", type=Path, help="rebuild the training shares from it")
+    parser.add_argument("--cache", type=Path, default=Path(".cache"))
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--passes", type=int, default=2, help="coordinate-search passes")
+    parser.add_argument("--write", action="store_true", help="store the result in config.json")
+    args = parser.parse_args(argv)
+
+    from chordcli.corpus.billboard import billboard_quality_shares
+
+    config_path = args.model / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    section = config.get("decoder") or {}
+    if args.train_data is not None:
+        train_share = training_shares(args.model, args.train_data, args.cache)
+    elif "quality_share" in section:
+        train_share = np.asarray(section["quality_share"], dtype=np.float64)
+    else:
+        sys.exit(f"'{config_path}' has no decoder.quality_share: pass --train-data")
+    reference, hours = billboard_quality_shares(args.billboard)
+    songs = load_outputs(args.model, args.data, args.cache, args.jobs)
+    print(f"{len(songs)} songs, {sum(len(s.ref_chord) for s in songs) / 10.77 / 3600:.2f} h")
+    start = Calibration(
+        prior_strength=float(section.get("prior_strength", 0.0)),
+        bass_weight=float(section.get("bass_weight", 0.0)),
+        vector_weight=float(section.get("vector_weight", 0.0)),
+    )
+    results = search(
+        songs, train_share, reference, start, lambda m: print(m, flush=True), passes=args.passes
+    )
+    best, scores = results[0]
+    print(f"chosen: {best}")
+    print("quality      ref %  called %  recall")
+    for q in np.flatnonzero((scores["ref_share"] > 0) | (scores["share"] > 0.002)):
         print(
-            f"strength {strength:.2f}, bass weight {bass_weight:.2f}, "
-            f"vector weight {vector_weight:.2f}: "
-            f"accuracy {accuracy:.4f}, macro recall {macro:.4f}",
-            flush=True,
+            f"{NAMES[q]:10s} {100 * scores['ref_share'][q]:6.2f} {100 * scores['share'][q]:8.2f}"
+            f"  {scores['recall'][q]:.3f}"
         )
-    best = max(rows, key=lambda r: (r.accuracy + r.macro) / 2)
-    print(
-        f"chosen: strength {best.strength:.2f}, bass weight {best.bass_weight:.2f}, "
-        f"vector weight {best.vector_weight:.2f} (best mean of accuracy and macro recall)"
+    if not args.write:
+        return 0
+    section = dict(section)
+    section.update(
+        {
+            "quality_share": [round(float(x), 8) for x in train_share],
+            "prior_strength": best.prior_strength,
+            "reference_share": [round(float(x), 8) for x in reference],
+            "reference_strength": best.reference_strength,
+            "reference_floor": best.reference_floor,
+            "no_chord_bias": best.no_chord_bias,
+            "tone_weight": best.tone_weight,
+            "tone_reference": best.tone_reference,
+            "bass_weight": best.bass_weight,
+            "vector_weight": best.vector_weight,
+            "bass_root_min_prob": best.bass_root_min_prob,
+            "selection": {
+                "data": [str(d) for d in args.data],
+                "songs": len(songs),
+                "reference": f"Billboard annotations, {hours:.1f} h, duration-weighted",
+                "criterion": "mean of frame majmin, sevenths and accuracy minus 2 x the share "
+                f"of time over max({SHARE_FACTOR} x reference share, {MIN_SHARE:.1%})",
+                "scores": {
+                    k: round(float(scores[k]), 4)
+                    for k in ("majmin", "sevenths", "accuracy", "acc_class", "inv_root")
+                },
+            },
+        }
     )
-    shown = [
-        r
-        for r in rows
-        if (r.bass_weight, r.vector_weight) == (best.bass_weight, best.vector_weight)
-    ]
-    print(f"recall at bass weight {best.bass_weight:.2f}, vector weight {best.vector_weight:.2f}")
-    print("quality        val s  " + " ".join(f"{r.strength:6.2f}" for r in shown))
-    for q in np.flatnonzero(counted):
-        cells = " ".join(f"{r.recall[q]:6.2f}" for r in shown)
-        print(f"{NAMES[q]:12s} {reference[q] / fps:7.0f}  {cells}")
-
-    path = args.run / CONFIG_FILE
-    data = json.loads(path.read_text(encoding="utf-8"))
-    data["decoder"] = {
-        "quality_share": [round(float(x), 8) for x in share],
-        "prior_strength": best.strength,
-        "bass_weight": best.bass_weight,
-        "vector_weight": best.vector_weight,
-        "selection": {
-            "validation_songs": len(val_songs),
-            "validation_hours": round(sum(s.n_frames for s in val_songs) / fps / 3600, 2),
-            "criterion": "mean of frame accuracy and macro recall "
-            f"(qualities with >= {args.min_seconds:g} s)",
-            "grid": [
-                {
-                    "strength": r.strength,
-                    "bass_weight": r.bass_weight,
-                    "vector_weight": r.vector_weight,
-                    "accuracy": round(r.accuracy, 4),
-                    "macro_recall": round(r.macro, 4),
-                }
-                for r in rows
-            ],
-        },
-    }
-    text = json.dumps(data, indent=2) + "\n"
-    replace_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), suffix=".json")
-    print(f"wrote the decoder section of {path}")
-    return 0 if math.isfinite(best.accuracy) else 1
+    config["decoder"] = section
+    text = json.dumps(config, indent=2) + "\n"
+    replace_atomically(
+        config_path, lambda tmp: tmp.write_text(text, encoding="utf-8"), suffix=".json"
+    )
+    print(f"wrote the decoder section of {config_path}")
+    return 0
 
 
 if __name__ == "__main__":

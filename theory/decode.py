@@ -39,6 +39,13 @@ from typing import Any
 
 import numpy as np
 
+from theory.calibrate import (
+    DEFAULT_TONE_REFERENCE,
+    calibrated_log_prior,
+    choose_root_by_bass,
+    song_tone_count,
+    tone_adaptation,
+)
 from theory.keys import KEY_NONE, N_KEYS
 from theory.targets import BASS_NONE, N_TARGET, class_templates, score_vectors
 from theory.vocabulary import N_CLASS, N_CLASSES, N_QUALITIES, class_label, class_quality_indices
@@ -106,16 +113,26 @@ class DecoderSettings:
     Attributes
     ----------
     class_log_prior : ndarray, shape (529,), or None
-        Class log-prior added to every frame's emission (see :func:`quality_log_prior`).
+        Class log-prior added to every frame's emission (see
+        :func:`theory.calibrate.calibrated_log_prior`).
     bass_weight : float
         Weight of the root-position term.
     vector_weight : float
         Weight of the smoothed-vector template score.
+    tone_weight, tone_reference : float
+        Per-song adaptation of the prior by the chord-tone count the network hears
+        (:func:`theory.calibrate.tone_adaptation`); 0 turns it off.
+    bass_root_min_prob : float or None
+        Smallest mean bass probability with which the bass chooses the root among classes of
+        the same pitch classes (:func:`theory.calibrate.choose_root_by_bass`); None: off.
     """
 
     class_log_prior: np.ndarray | None = None
     bass_weight: float = DEFAULT_BASS_WEIGHT
     vector_weight: float = DEFAULT_VECTOR_WEIGHT
+    tone_weight: float = 0.0
+    tone_reference: float = DEFAULT_TONE_REFERENCE
+    bass_root_min_prob: float | None = None
 
     def kwargs(self) -> dict[str, object]:
         """Return the settings as keyword arguments of :func:`decode`."""
@@ -123,15 +140,21 @@ class DecoderSettings:
             "class_log_prior": self.class_log_prior,
             "bass_weight": float(self.bass_weight),
             "vector_weight": float(self.vector_weight),
+            "tone_weight": float(self.tone_weight),
+            "tone_reference": float(self.tone_reference),
+            "bass_root_min_prob": self.bass_root_min_prob,
         }
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any] | None) -> DecoderSettings:
         """Build the settings from a config.json ``decoder`` section (None or {}: defaults).
 
-        ``quality_share`` with ``prior_strength`` give the class log-prior
-        (:func:`quality_log_prior`); ``bass_weight`` and ``vector_weight`` default to
-        :data:`DEFAULT_BASS_WEIGHT` and :data:`DEFAULT_VECTOR_WEIGHT`.
+        ``quality_share`` with ``prior_strength`` (and optionally ``reference_share``,
+        ``reference_strength``, ``reference_floor``, ``no_chord_bias``) give the class log-prior
+        (:func:`theory.calibrate.calibrated_log_prior`); ``bass_weight`` and
+        ``vector_weight`` default to :data:`DEFAULT_BASS_WEIGHT` and
+        :data:`DEFAULT_VECTOR_WEIGHT`; ``tone_weight`` (0), ``tone_reference`` and
+        ``bass_root_min_prob`` (None) as the attributes.
 
         Raises
         ------
@@ -145,14 +168,23 @@ class DecoderSettings:
         prior = None
         try:
             if "quality_share" in section or "prior_strength" in section:
-                prior = quality_log_prior(
+                reference = section.get("reference_share")
+                prior = calibrated_log_prior(
                     np.asarray(section["quality_share"], dtype=np.float64),
-                    float(section["prior_strength"]),
+                    train_strength=float(section["prior_strength"]),
+                    reference_share=None if reference is None else np.asarray(reference, float),
+                    reference_strength=float(section.get("reference_strength", 0.0)),
+                    no_chord_bias=float(section.get("no_chord_bias", 0.0)),
+                    floor=float(section.get("reference_floor", 1e-4)),
                 )
+            root_prob = section.get("bass_root_min_prob")
             return cls(
                 class_log_prior=prior,
                 bass_weight=float(section.get("bass_weight", DEFAULT_BASS_WEIGHT)),
                 vector_weight=float(section.get("vector_weight", DEFAULT_VECTOR_WEIGHT)),
+                tone_weight=float(section.get("tone_weight", 0.0)),
+                tone_reference=float(section.get("tone_reference", DEFAULT_TONE_REFERENCE)),
+                bass_root_min_prob=None if root_prob is None else float(root_prob),
             )
         except KeyError as exc:
             raise ValueError(f"missing {exc}") from exc
@@ -569,6 +601,9 @@ def decode(
     slash_min_prob: float = DEFAULT_SLASH_MIN_PROB,
     class_log_prior: np.ndarray | None = None,
     bass_weight: float = DEFAULT_BASS_WEIGHT,
+    tone_weight: float = 0.0,
+    tone_reference: float = DEFAULT_TONE_REFERENCE,
+    bass_root_min_prob: float | None = None,
 ) -> Decoding:
     """Decode per-frame posteriors of a song into chord segments.
 
@@ -595,6 +630,12 @@ def decode(
     bass_weight : float
         Weight of the root-position term of the emission (needs `bass`; see
         :func:`emission_log_probs`).
+    tone_weight, tone_reference : float
+        Per-song prior shift by the chord-tone count of `smooth_chroma`
+        (:func:`theory.calibrate.tone_adaptation`; needs `smooth_chroma`; 0: off).
+    bass_root_min_prob : float, optional
+        With `bass`: each segment's root is chosen by the bass among the classes of the same
+        pitch classes (:func:`theory.calibrate.choose_root_by_bass`); None: off.
 
     Returns
     -------
@@ -619,6 +660,13 @@ def decode(
         max_change=max_change,
     )
     bass = _checked_bass(bass, n_frames)
+    if tone_weight != 0.0 and smooth_chroma is not None:
+        shift = tone_adaptation(
+            song_tone_count(smooth_chroma, chord),
+            tone_weight=tone_weight,
+            tone_reference=tone_reference,
+        )
+        class_log_prior = shift if class_log_prior is None else class_log_prior + shift
     emission = emission_log_probs(
         chord,
         smooth_chroma=smooth_chroma,
@@ -631,7 +679,13 @@ def decode(
     )
     path = viterbi_stay_switch(emission, log_stay=log_stay, log_switch=log_switch)
     del emission
-    segments = path_segments(path, chord, bass=bass, slash_min_prob=slash_min_prob)
+    segments = path_segments(
+        path,
+        chord,
+        bass=bass,
+        slash_min_prob=slash_min_prob,
+        bass_root_min_prob=bass_root_min_prob,
+    )
     return Decoding(segments=segments, path=path)
 
 
@@ -699,6 +753,7 @@ def path_segments(
     *,
     bass: np.ndarray | None = None,
     slash_min_prob: float = DEFAULT_SLASH_MIN_PROB,
+    bass_root_min_prob: float | None = None,
 ) -> tuple[DecodedSegment, ...]:
     """Cut a frame path into segments with their confidence and slash bass.
 
@@ -712,6 +767,10 @@ def path_segments(
         Bass distributions; no slash chords if None (see :func:`segment_bass`).
     slash_min_prob : float
         Smallest mean bass probability for a slash chord.
+    bass_root_min_prob : float, optional
+        With `bass`: each segment's root is chosen by the bass among the classes of the same
+        pitch classes (:func:`theory.calibrate.choose_root_by_bass`), and `path` is updated in
+        place; None: off.
 
     Returns
     -------
@@ -724,12 +783,14 @@ def path_segments(
     segments = []
     for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
         cls = int(path[start])
-        confidence = float(np.mean(chord[start:end, cls], dtype=np.float64))
         bass_pc = None
         if bass is not None:
-            bass_pc = segment_bass(
-                cls, bass[start:end].mean(axis=0, dtype=np.float64), min_prob=slash_min_prob
-            )
+            bass_mean = bass[start:end].mean(axis=0, dtype=np.float64)
+            if bass_root_min_prob is not None:
+                cls = choose_root_by_bass(cls, bass_mean, min_prob=bass_root_min_prob)
+                path[start:end] = cls
+            bass_pc = segment_bass(cls, bass_mean, min_prob=slash_min_prob)
+        confidence = float(np.mean(chord[start:end, cls], dtype=np.float64))
         segments.append(
             DecodedSegment(
                 start_frame=start,

@@ -24,6 +24,7 @@ from theory.keys import key_index
 from theory.pitch import PitchNameError, pitch_class
 
 __all__ = [
+    "billboard_quality_shares",
     "SalamiBar",
     "SalamiSong",
     "arrange_billboard",
@@ -358,3 +359,52 @@ def arrange_billboard(song: SalamiSong, *, rng: np.random.Generator) -> Arrangem
         tempo_bpm=round(tempo, 2),
         info={"title": song.title, "artist": song.artist, "style": style.to_dict()},
     )
+
+
+def billboard_quality_shares(root: str | Path) -> tuple[np.ndarray, float]:
+    """Return each chord quality's share of the time of the Billboard annotations.
+
+    Reads every LAB file below `root` (the Billboard folder holds
+    ``billboard-2.0.1-lab/<id>/full.lab``; any folder of LAB files will do), maps each label to its
+    vocabulary class (:func:`theory.vocabulary.chord_class`, the nearest quality; ``X`` and
+    single notes such as ``C:1`` are left out) and sums durations per quality. Files that do
+    not parse (a few have times out of order) are left out.
+
+    Parameters
+    ----------
+    root : str or Path
+        The Billboard folder (``../shared/data/billboard``) or another folder of LAB files.
+
+    Returns
+    -------
+    shares : ndarray, shape (45,)
+        Duration share of each quality (index as :data:`theory.QUALITIES`, then ``N``);
+        sums to 1.
+    hours : float
+        Annotated hours counted.
+
+    Raises
+    ------
+    ChordcliError
+        If no annotation is found.
+    """
+    from chordcli.lab import read_lab
+    from theory.vocabulary import N_QUALITIES, chord_class, class_quality_indices
+
+    totals = np.zeros(N_QUALITIES + 1)
+    labs = sorted(Path(root).rglob("*.lab"))
+    if not labs:
+        raise ChordcliError(f"no chord annotations (.lab files) in '{root}'")
+    for lab in labs:
+        try:
+            segments = read_lab(lab)
+        except ChordcliError:
+            continue  # a few annotation files have times out of order; they are left out
+        for seg in segments:
+            chord = parse_chord(seg.label)
+            if not chord.is_no_chord and len(chord.pitch_classes) < 2:
+                continue  # a single note ('C:1') is not a chord
+            cls = chord_class(chord)
+            if cls is not None and seg.end_s > seg.start_s:
+                totals[int(class_quality_indices(np.array([cls]))[0])] += seg.end_s - seg.start_s
+    return totals / totals.sum(), float(totals.sum() / 3600)

@@ -9,6 +9,12 @@ Layout under the output folder (the project's data-folder convention)::
     <out>/<split>/<source>/<id>.json   manifest entry of the file
     <out>/manifest.jsonl, balance.md, balance.csv   rebuilt at the end of every run
 
+A variant other than ``same`` (:data:`VARIANTS`) writes to ``<out>/<split>-<variant>/...``:
+``cross`` re-arranges each song the second way (:func:`chordcli.corpus.cross.cross_arrangement`)
+and renders it with a SoundFont no training file uses
+(:func:`chordcli.corpus.render.cross_soundfonts`); ``degraded`` is the ``cross`` file
+degraded like a recording (:mod:`chordcli.corpus.degrade`). Together they are "dev-cross".
+
 Dev split rule: a POP909 or Billboard song is held out for dev when the first 8 hex digits of
 ``sha256("<source>:<id>")`` taken as an integer modulo 100 are below :data:`DEV_PERCENT`; of
 the 12 rare-quality pieces of a quality, the one whose root is ``sha256("rare:<quality
@@ -35,6 +41,7 @@ from chordcli.corpus.arrangement import Arrangement
 from chordcli.corpus.render import (
     SAMPLE_RATE_HZ,
     SoundFont,
+    cross_soundfonts,
     draw_mix,
     render_arrangement,
     split_soundfonts,
@@ -56,6 +63,7 @@ __all__ = [
     "MAX_LEAD_DB",
     "SOURCES",
     "SPLITS",
+    "VARIANTS",
     "Balance",
     "RenderJob",
     "RenderResult",
@@ -80,6 +88,9 @@ __all__ = [
 SOURCES: tuple[str, ...] = ("pop909", "billboard", "rare")
 #: Split choices of :func:`plan_corpus`.
 SPLITS: tuple[str, ...] = ("train", "dev", "all")
+#: How a file is played: the corpus arranger (``same``), the second arranger with a SoundFont
+#: no training file uses (``cross``), or that file degraded like a recording (``degraded``).
+VARIANTS: tuple[str, ...] = ("same", "cross", "degraded")
 #: Default output folder.
 DEFAULT_OUT = Path(".cache/corpus")
 #: Default POP909 folder (the shared data beside the checkout).
@@ -143,6 +154,8 @@ class RenderJob:
     lead_db : tuple of float, optional
         Range (low, high) of a per-file gain in dB drawn for the lead parts (melody and
         bridge; see :func:`scale_lead`); None leaves the arrangement's mix as it is.
+    variant : str
+        One of :data:`VARIANTS`.
     """
 
     source: str
@@ -153,6 +166,7 @@ class RenderJob:
     seed: int
     stem: str
     lead_db: tuple[float, float] | None = None
+    variant: str = "same"
 
 
 @dataclass(frozen=True)
@@ -192,6 +206,8 @@ def plan_corpus(
     billboard_dir: str | Path = DEFAULT_BILLBOARD_DIR,
     billboard_songs: int = DEFAULT_BILLBOARD_SONGS,
     lead_db: tuple[float, float] | None = None,
+    variant: str = "same",
+    every: int = 1,
 ) -> list[RenderJob]:
     """List the files of the corpus.
 
@@ -216,6 +232,12 @@ def plan_corpus(
     lead_db : tuple of float, optional
         Range of the per-file lead-part gain in dB (see :class:`RenderJob`); None keeps the
         arrangements' own mix.
+    variant : str, optional
+        One of :data:`VARIANTS`; ``cross`` and ``degraded`` files take a SoundFont of
+        :func:`~chordcli.corpus.render.cross_soundfonts` (by a hash of the song id).
+    every : int, optional
+        Keep every `every`-th song of each source after the split (the 1st, the
+        ``every + 1``-th, ...), a deterministic subset.
 
     Returns
     -------
@@ -233,6 +255,8 @@ def plan_corpus(
 
     if split not in SPLITS:
         raise ChordcliError(f"unknown split {split!r}", hint="one of " + ", ".join(SPLITS))
+    if variant not in VARIANTS:
+        raise ChordcliError(f"unknown variant {variant!r}", hint="one of " + ", ".join(VARIANTS))
     if lead_db is not None:
         check_lead_db(lead_db)
     unknown = [s for s in sources if s not in SOURCES]
@@ -263,15 +287,23 @@ def plan_corpus(
             found = found[:limit]
         items.extend((source, song_id, where) for song_id, where in found)
     jobs = []
+    kept: dict[str, int] = {}
     for source, song_id, where in items:
         song_split_ = song_split(source, song_id)
         if split != "all" and song_split_ != split:
             continue
+        kept[source] = kept.get(source, 0) + 1
+        if (kept[source] - 1) % every:
+            continue
         job_seed = _hash_int(f"{seed}:{source}:{song_id}")
-        if song_split_ == "dev":
+        if variant != "same":
+            fonts = cross_soundfonts(list(soundfonts))
+            font = fonts[_hash_int(f"{seed}:cross-font:{source}:{song_id}") % len(fonts)]
+        elif song_split_ == "dev":
             font = dev_font
         else:
             font = train_fonts[_hash_int(f"{seed}:font:{source}:{song_id}") % len(train_fonts)]
+        folder = song_split_ if variant == "same" else f"{song_split_}-{variant}"
         jobs.append(
             RenderJob(
                 source=source,
@@ -280,8 +312,9 @@ def plan_corpus(
                 split=song_split_,
                 soundfont=font,
                 seed=job_seed,
-                stem=f"{song_split_}/{source}/{song_id}",
+                stem=f"{folder}/{source}/{song_id}",
                 lead_db=lead_db,
+                variant=variant,
             )
         )
     return jobs
@@ -354,6 +387,15 @@ def arrange_job(job: RenderJob) -> Arrangement:
     Arrangement
         What to render.
     """
+    arrangement = _arrange_source(job)
+    if job.variant == "same":
+        return arrangement
+    from chordcli.corpus.cross import cross_arrangement
+
+    return cross_arrangement(arrangement, rng=np.random.default_rng([job.seed, 3]))
+
+
+def _arrange_source(job: RenderJob) -> Arrangement:
     rng = np.random.default_rng(job.seed)
     if job.source == "pop909":
         from chordcli.corpus.pop909 import arrange_pop909, load_pop909
@@ -367,6 +409,33 @@ def arrange_job(job: RenderJob) -> Arrangement:
 
     quality, _, root = job.input.rpartition("|")
     return arrange_rare(quality, int(root), rng=rng)
+
+
+def _cross_audio(job: RenderJob, out_dir: Path, arrangement: Arrangement) -> np.ndarray | None:
+    """Return the finished ``cross`` render a ``degraded`` job starts from, if there is one.
+
+    It is used only if its manifest entry matches the job's arrangement (same SoundFont,
+    length and arrangement choices), so a render from older code is never mixed with new
+    labels.
+    """
+    import soundfile
+
+    if job.variant != "degraded":
+        return None
+    base = out_dir / f"{job.split}-cross" / job.source / job.song_id
+    if not _is_done(out_dir, dataclasses.replace(job, stem=str(base.relative_to(out_dir)))):
+        return None
+    entry = json.loads(base.with_suffix(".json").read_text(encoding="utf-8"))
+    same = (
+        entry.get("soundfont") == job.soundfont.name
+        and entry.get("duration_s") == round(arrangement.duration_s, 6)
+        and entry.get("info") == json.loads(json.dumps(arrangement.info))
+        and entry.get("programs") == arrangement.programs()
+    )
+    if not same:
+        return None
+    audio, _ = soundfile.read(str(base.with_suffix(".flac")), dtype="float32", always_2d=True)
+    return audio
 
 
 def _is_done(out_dir: Path, job: RenderJob) -> bool:
@@ -403,9 +472,21 @@ def render_job(job: RenderJob, out_dir: str | Path) -> RenderResult:
         if lead_gain_db is not None:
             arrangement = scale_lead(arrangement, lead_gain_db)
         mix = draw_mix(np.random.default_rng(job.seed + 1))
-        audio = render_arrangement(
-            arrangement, job.soundfont, mix=mix, sample_rate_hz=SAMPLE_RATE_HZ
-        )
+        audio = _cross_audio(job, Path(out_dir), arrangement)
+        if audio is None:
+            audio = render_arrangement(
+                arrangement, job.soundfont, mix=mix, sample_rate_hz=SAMPLE_RATE_HZ
+            )
+        degradation = None
+        if job.variant == "degraded":
+            from chordcli.corpus.cross import stretch_arrangement
+            from chordcli.corpus.degrade import degrade, draw_degradation
+
+            degradation = draw_degradation(np.random.default_rng([job.seed, 4]))
+            audio = degrade(
+                audio, sample_rate_hz=SAMPLE_RATE_HZ, settings=degradation, seed=job.seed
+            )
+            arrangement = stretch_arrangement(arrangement, degradation.speed)
         keys = "".join(
             f"{a:.6f}\t{b:.6f}\t{key_to_jams(k)}\n" for a, b, k in arrangement.keys if k != 24
         )
@@ -426,6 +507,10 @@ def render_job(job: RenderJob, out_dir: str | Path) -> RenderResult:
         }
         if lead_gain_db is not None:
             entry["lead_db"] = lead_gain_db
+        if job.variant != "same":
+            entry["variant"] = job.variant
+        if degradation is not None:
+            entry["degradation"] = degradation.to_dict()
         write_text_atomic(base.with_suffix(".key"), keys, overwrite=True)
         write_text_atomic(base.with_suffix(".beats"), beats, overwrite=True)
         with atomic_path(base.with_suffix(".flac"), overwrite=True) as tmp:

@@ -27,7 +27,9 @@ __all__ = [
     "SOUNDFONT_DIRS",
     "MixSettings",
     "RenderError",
+    "CROSS_SOUNDFONTS",
     "SoundFont",
+    "cross_soundfonts",
     "draw_mix",
     "find_soundfonts",
     "postprocess",
@@ -42,6 +44,9 @@ SAMPLE_RATE_HZ = 44100
 SOUNDFONT_DIRS: tuple[Path, ...] = (Path("/usr/share/sounds/sf2"), Path("/usr/share/sounds/sf3"))
 #: SoundFonts held out for dev renders, in order of preference; the first one installed is used.
 DEV_SOUNDFONTS: tuple[str, ...] = ("sf_GMbank.sf2", "FluidR3Mono_GM.sf3")
+#: SoundFonts no training or dev-same file uses: only the ``cross`` and ``degraded`` variants
+#: (dev-cross) render with them, beside the dev SoundFont (:func:`cross_soundfonts`).
+CROSS_SOUNDFONTS: tuple[str, ...] = ("OPL-3_FM_128M.sf2",)
 _POLYPHONY = 64
 
 
@@ -144,7 +149,8 @@ def split_soundfonts(soundfonts: list[SoundFont]) -> tuple[list[SoundFont], Soun
     """Split SoundFonts into the training set and the one held out for dev renders.
 
     The dev SoundFont is the first of :data:`DEV_SOUNDFONTS` that is installed; the others
-    are for training. With a single SoundFont installed it serves both (as in CI).
+    are for training, except :data:`CROSS_SOUNDFONTS` (kept for dev-cross). With a single
+    SoundFont installed it serves both (as in CI).
 
     Parameters
     ----------
@@ -170,10 +176,26 @@ def split_soundfonts(soundfonts: list[SoundFont]) -> tuple[list[SoundFont], Soun
         )
     by_name = {s.name: s for s in soundfonts}
     dev = next((by_name[n] for n in DEV_SOUNDFONTS if n in by_name), None)
+    usable = [s for s in soundfonts if s.name not in CROSS_SOUNDFONTS] or list(soundfonts)
     if dev is None:
-        dev = soundfonts[-1]
-    train = [s for s in soundfonts if s != dev] or [dev]
+        dev = usable[-1]
+    train = [s for s in usable if s != dev] or [dev]
     return train, dev
+
+
+def cross_soundfonts(soundfonts: list[SoundFont]) -> list[SoundFont]:
+    """Return the SoundFonts of dev-cross renders: those no training file uses.
+
+    These are the installed :data:`CROSS_SOUNDFONTS` and the dev SoundFont of
+    :func:`split_soundfonts` (which training never uses either), in that order.
+
+    Raises
+    ------
+    RenderError
+        If the list is empty.
+    """
+    _, dev = split_soundfonts(soundfonts)
+    return [s for s in soundfonts if s.name in CROSS_SOUNDFONTS and s != dev] + [dev]
 
 
 @dataclass(frozen=True)

@@ -192,6 +192,21 @@ def test_nan_songs_are_left_out_of_mean_and_weight():
     assert report_to_dict(only_sus)["weighted"]["majmin"] is None
 
 
+def test_class_wise_recall_is_the_mean_over_qualities():
+    # maj: 8 s, 6 right; sus4: 2 s, none right; N: 1 s, right -> (0.75 + 0 + 1) / 3
+    a = score_song(
+        segs((0, 6, "C:maj"), (6, 8, "C:sus4"), (8, 9, "N")),
+        segs((0, 6, "C:maj/3"), (6, 8, "C:maj"), (8, 9, "N")),
+        name="a",
+    )
+    b = score_song(segs((0, 2, "G:maj")), segs((0, 2, "G:7")), name="b")
+    report = aggregate_scores([a, b])
+    assert report.class_recall == pytest.approx({"maj": 0.75, "sus4": 0.0, "N": 1.0})
+    assert report.acc_class == pytest.approx(1.75 / 3)
+    assert report_to_dict(report)["acc_class"] == pytest.approx(1.75 / 3, abs=1e-6)
+    assert math.isnan(aggregate_scores([]).acc_class)
+
+
 def test_key_scores():
     ref = segs((0, 2, "A:min"))
     same = score_song(ref, ref, name="a", ref_key=parse_key("A:minor"), est_key=parse_key("A:min"))

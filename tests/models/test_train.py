@@ -29,7 +29,6 @@ from models.train import (  # noqa: E402
     load_run_config,
     train,
 )
-from theory.decode import quality_log_prior  # noqa: E402
 
 TINY = ChordNetConfig(
     stem_filters=8,
@@ -285,6 +284,8 @@ def test_tune_decoder_writes_a_decoder_section_the_backend_loads(synth, tmp_path
 
     from conftest import REPO
 
+    from theory.calibrate import calibrated_log_prior
+
     sys.path.insert(0, str(REPO / "scripts"))
     try:
         import tune_decoder
@@ -292,23 +293,30 @@ def test_tune_decoder_writes_a_decoder_section_the_backend_loads(synth, tmp_path
         sys.path.remove(str(REPO / "scripts"))
     run, cache = tmp_path / "run", tmp_path / "c"
     train(synth, out_dir=run, config=_config(1, validation_fraction=0.34), cache_dir=cache)
-    args = [str(run), "--data", str(synth), "--cache", str(cache), "--min-seconds", "0"]
-    grid = ["--strengths", "0,1", "--bass-weights", "0,2", "--vector-weights", "0,0.5"]
-    assert tune_decoder.main(args + grid) == 0
+    args = [str(run), "--data", str(synth), "--cache", str(cache), "--train-data", str(synth),
+            "--billboard", str(synth), "--passes", "1"]  # fmt: skip
+    assert tune_decoder.main(args) == 0
+    assert "decoder" not in json.loads((run / "config.json").read_text())  # no --write
+    assert tune_decoder.main([*args, "--write"]) == 0
     section = json.loads((run / "config.json").read_text())["decoder"]
-    rows = section["selection"]["grid"]
-    assert len(rows) == 8 and section["selection"]["validation_songs"] == 1
-    assert {(r["strength"], r["bass_weight"], r["vector_weight"]) for r in rows} == {
-        (s, b, v) for s in (0.0, 1.0) for b in (0.0, 2.0) for v in (0.0, 0.5)
-    }
-    best = max(rows, key=lambda r: (r["accuracy"] + r["macro_recall"]) / 2)
-    chosen = (section["prior_strength"], section["bass_weight"], section["vector_weight"])
-    assert chosen == (best["strength"], best["bass_weight"], best["vector_weight"])
-    assert len(section["quality_share"]) == 45
+    assert len(section["quality_share"]) == 45 and len(section["reference_share"]) == 45
     assert sum(section["quality_share"]) == pytest.approx(1.0, abs=1e-3)  # unseen ones: 1e-6
+    assert sum(section["reference_share"]) == pytest.approx(1.0)
+    assert section["selection"]["songs"] == 3
+    assert set(section["selection"]["scores"]) >= {"majmin", "sevenths", "acc_class"}
+    for name, grid in tune_decoder.GRIDS.items():
+        assert section[name] in grid
     decoder = load_backend(run).decoder
-    assert (decoder.bass_weight, decoder.vector_weight) == chosen[1:]
-    np.testing.assert_allclose(
-        decoder.class_log_prior, quality_log_prior(np.array(section["quality_share"]), chosen[0])
+    assert decoder.bass_weight == section["bass_weight"]
+    assert decoder.tone_weight == section["tone_weight"]
+    assert decoder.bass_root_min_prob == section["bass_root_min_prob"]
+    expected = calibrated_log_prior(
+        np.array(section["quality_share"]),
+        train_strength=section["prior_strength"],
+        reference_share=np.array(section["reference_share"]),
+        reference_strength=section["reference_strength"],
+        no_chord_bias=section["no_chord_bias"],
+        floor=section["reference_floor"],
     )
-    assert "chosen: strength" in capsys.readouterr().out
+    np.testing.assert_allclose(decoder.class_log_prior, expected)
+    assert "chosen: Calibration(" in capsys.readouterr().out
