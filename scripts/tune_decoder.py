@@ -22,12 +22,16 @@ training file; never training timbres). The training shares come from MODEL_DIR'
 (``decoder.quality_share``), or are rebuilt from a training run's labels with
 ``--train-data`` (the run's examples and quality-balanced sampling weights). Every setting is
 decoded frame by frame and scored against the frame targets (:func:`score_paths`): majmin,
-sevenths, exact-class accuracy, class-wise recall, inverted chords' root accuracy and the share
-of time each quality and ``N`` are called. The search is coordinate-wise over the grids (two
-passes from the model's current settings); the criterion is the mean of majmin, sevenths and
-accuracy minus a penalty for every quality or ``N`` called more than max(1.25 x its reference
-share, 0.5 %) of the time. ``--write`` stores the chosen settings and the selection record in
-``config.json`` (atomically). Model outputs are cached in ``--cache``/posteriors.
+majmin_inv, sevenths, exact-class accuracy, class-wise recall, inverted chords' root accuracy
+and the share of time each quality and ``N`` are called. The search is coordinate-wise over
+the grids (two passes, starting from the full swap of the training prior for the reference
+prior: ``prior_strength`` 1, ``reference_strength`` 1); the criterion is the mean of majmin,
+majmin_inv, sevenths and accuracy minus twice the share of time by which any quality or ``N``
+is called more than max(1.25 x its reference share, 0.5 %) of the time. A negative
+``bass_weight`` is in the grid: v1's chord head reads an inverted chord with its bass as the
+root (C/E as E:min), and a negative weight leans against that reading. ``--write`` stores
+the chosen settings and the selection record in ``config.json`` (atomically). Model outputs
+are cached in ``--cache``/posteriors.
 """
 
 from __future__ import annotations
@@ -276,9 +280,10 @@ def training_shares(run: Path, data: Path, cache: Path) -> np.ndarray:
 
 
 def objective(scores: dict) -> float:
-    """Mean of majmin, sevenths and accuracy, minus 2 x the total share excess."""
+    """Mean of majmin, majmin_inv, sevenths and accuracy, minus 2 x the total share excess."""
     excess = share_excess(scores["share"], scores["ref_share"]).sum()
-    return (scores["majmin"] + scores["sevenths"] + scores["accuracy"]) / 3 - 2.0 * excess
+    keys = ("majmin", "majmin_inv", "sevenths", "accuracy")
+    return sum(scores[k] for k in keys) / len(keys) - 2.0 * excess
 
 
 GRIDS = {
@@ -286,7 +291,7 @@ GRIDS = {
     "reference_strength": (0.0, 0.25, 0.5, 0.75, 1.0),
     "no_chord_bias": (-3.0, -2.0, -1.0, 0.0, 1.0),
     "tone_weight": (0.0, 0.5, 1.0, 2.0, 3.0),
-    "bass_weight": (0.0, 0.25, 0.5, 1.0),
+    "bass_weight": (-1.0, -0.5, -0.25, 0.0, 0.25, 0.5),
     "bass_root_min_prob": (None, 0.2, 0.35, 0.5),
 }
 
@@ -319,6 +324,49 @@ def search(
     return [(best, seen[best])] + [(c, s) for c, s in seen.items() if c != best]
 
 
+def report(songs: list[SongOutput], systems: dict[str, DecoderSettings]) -> None:
+    """Print Markdown tables of every system per source and per quality (no search)."""
+    keys = ("root", "majmin", "majmin_inv", "sevenths", "accuracy", "acc_class", "inv_root")
+    sources = sorted({s.source for s in songs})
+    scores = {}
+    for name, settings in systems.items():
+        paths = decode_all(songs, settings)
+        for source in [*sources, "all"]:
+            chosen = [i for i, s in enumerate(songs) if source in ("all", s.source)]
+            scores[name, source] = score_paths(
+                [songs[i] for i in chosen], [paths[i] for i in chosen]
+            )
+    print("| decoder | source | songs | " + " | ".join(keys) + " | N called % | over-called |")
+    print("|---|---|---:|" + "---:|" * (len(keys) + 1) + "---|")
+    for source in [*sources, "all"]:
+        n = sum(source in ("all", s.source) for s in songs)
+        for name in systems:
+            s = scores[name, source]
+            over = share_excess(s["share"], s["ref_share"])
+            flagged = ", ".join(
+                f"{NAMES[q]} {100 * s['share'][q]:.1f} (ref {100 * s['ref_share'][q]:.1f})"
+                for q in np.flatnonzero(over > 0)
+            )
+            cells = " | ".join(f"{100 * s[k]:.1f}" for k in keys)
+            print(
+                f"| {name} | {source} | {n} | {cells} | {100 * s['share'][-1]:.1f} | "
+                f"{flagged or '-'} |"
+            )
+    print(
+        "\n| quality | ref % | "
+        + " | ".join(f"{n} called % | {n} recall %" for n in systems)
+        + " |"
+    )
+    print("|---|---:|" + "---:|---:|" * len(systems))
+    first = scores[next(iter(systems)), "all"]
+    for q in np.flatnonzero(first["ref_share"] > 0):
+        cells = " | ".join(
+            f"{100 * scores[n, 'all']['share'][q]:.1f} | {100 * scores[n, 'all']['recall'][q]:.1f}"
+            for n in systems
+        )
+        print(f"| {NAMES[q]} | {100 * first['ref_share'][q]:.2f} | {cells} |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", type=Path, help="model or training run folder")
@@ -334,6 +382,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--passes", type=int, default=2, help="coordinate-search passes")
     parser.add_argument("--write", action="store_true", help="store the result in config.json")
+    parser.add_argument(
+        "--report",
+        action="append",
+        metavar="NAME=CONFIG",
+        help="only score these decoder sections (a config.json, or 'model') per source and "
+        "per quality; no search",
+    )
     args = parser.parse_args(argv)
 
     from chordcli.corpus.billboard import billboard_quality_shares
@@ -349,9 +404,20 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit(f"'{config_path}' has no decoder.quality_share: pass --train-data")
     reference, hours = billboard_quality_shares(args.billboard)
     songs = load_outputs(args.model, args.data, args.cache, args.jobs)
-    print(f"{len(songs)} songs, {sum(len(s.ref_chord) for s in songs) / 10.77 / 3600:.2f} h")
+    print(f"{len(songs)} songs, {sum(len(s.ref_chord) for s in songs)} frames")
+    if args.report:
+        systems = {}
+        for item in args.report:
+            name, _, source = item.partition("=")
+            path = config_path if source in ("", "model") else Path(source)
+            data = json.loads(path.read_text(encoding="utf-8"))
+            systems[name] = DecoderSettings.from_config(data.get("decoder", data))
+        report(songs, systems)
+        return 0
+    # start from the full swap of the training prior for the reference prior
     start = Calibration(
-        prior_strength=float(section.get("prior_strength", 0.0)),
+        prior_strength=1.0,
+        reference_strength=1.0,
         bass_weight=float(section.get("bass_weight", 0.0)),
         vector_weight=float(section.get("vector_weight", 0.0)),
     )
@@ -386,11 +452,19 @@ def main(argv: list[str] | None = None) -> int:
                 "data": [str(d) for d in args.data],
                 "songs": len(songs),
                 "reference": f"Billboard annotations, {hours:.1f} h, duration-weighted",
-                "criterion": "mean of frame majmin, sevenths and accuracy minus 2 x the share "
-                f"of time over max({SHARE_FACTOR} x reference share, {MIN_SHARE:.1%})",
+                "criterion": "mean of frame majmin, majmin_inv, sevenths and accuracy minus "
+                f"2 x the share of time over max({SHARE_FACTOR} x reference share, "
+                f"{MIN_SHARE:.1%})",
                 "scores": {
                     k: round(float(scores[k]), 4)
-                    for k in ("majmin", "sevenths", "accuracy", "acc_class", "inv_root")
+                    for k in (
+                        "majmin",
+                        "majmin_inv",
+                        "sevenths",
+                        "accuracy",
+                        "acc_class",
+                        "inv_root",
+                    )
                 },
             },
         }

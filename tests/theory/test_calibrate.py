@@ -92,13 +92,17 @@ def test_bass_chooses_the_root_among_same_pitch_classes():
     assert choose_root_by_bass(maj, bass, min_prob=0.1) == maj  # no other reading
 
 
+def _two_classes(n: int, first: int, second: int, p: tuple[float, float]) -> np.ndarray:
+    """Posteriors of n frames that favour `first` (p[0]) over `second` (p[1])."""
+    chord = np.full((n, N_CLASSES), 1e-4, np.float32)
+    chord[:, first], chord[:, second] = p
+    return chord / chord.sum(axis=1, keepdims=True)
+
+
 def test_decode_lets_the_bass_choose_the_root():
     n = 30
-    chord = np.full((n, N_CLASSES), 1e-4, np.float32)
     c6, am7 = class_of(0, "6"), class_of(9, "min7")
-    chord[:, c6] = 0.6
-    chord[:, am7] = 0.4
-    chord /= chord.sum(axis=1, keepdims=True)
+    chord = _two_classes(n, c6, am7, (0.6, 0.4))
     bass = np.zeros((n, 13), np.float32)
     bass[:, 9] = 1.0
     plain = decode(chord, bass=bass)
@@ -135,11 +139,8 @@ def test_decoder_settings_read_the_calibration_from_a_config():
 
 def test_tone_weight_changes_a_tetrad_call():
     n = 20
-    chord = np.full((n, N_CLASSES), 1e-4, np.float32)
     maj, maj7 = class_of(0, "maj"), class_of(0, "maj7")
-    chord[:, maj] = 0.5
-    chord[:, maj7] = 0.4
-    chord /= chord.sum(axis=1, keepdims=True)
+    chord = _two_classes(n, maj, maj7, (0.5, 0.4))
     vectors = np.zeros((n, 25), np.float32)
     vectors[:, [0, 4, 7, 11]] = 0.95
     assert decode(chord, smooth_chroma=vectors, vector_weight=0.0).path[0] == maj
