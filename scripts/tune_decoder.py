@@ -287,12 +287,12 @@ def objective(scores: dict) -> float:
 
 
 GRIDS = {
-    "prior_strength": (0.0, 0.5, 0.75, 1.0),
-    "reference_strength": (0.0, 0.25, 0.5, 0.75, 1.0),
-    "no_chord_bias": (-3.0, -2.0, -1.0, 0.0, 1.0),
-    "tone_weight": (0.0, 0.5, 1.0, 2.0, 3.0),
-    "bass_weight": (-1.0, -0.5, -0.25, 0.0, 0.25, 0.5),
-    "bass_root_min_prob": (None, 0.2, 0.35, 0.5),
+    "prior_strength": (0.75, 1.0),
+    "reference_strength": (0.5, 0.75, 1.0),
+    "no_chord_bias": (-2.0, -1.0, 0.0),
+    "tone_weight": (0.0, 1.0, 2.0),
+    "bass_weight": (-0.5, 0.0, 0.5),
+    "bass_root_min_prob": (None, 0.35),
 }
 
 
