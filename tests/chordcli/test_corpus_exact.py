@@ -59,8 +59,7 @@ def progression() -> Arrangement:
 
 @pytest.fixture(scope="module")
 def rendered(progression):
-    font = next((s for s in find_soundfonts() if s.name == "TimGM6mb.sf2"), None)
-    assert font is not None, "TimGM6mb.sf2 missing: apt-get install timgm6mb-soundfont"
+    font = next(s for s in find_soundfonts() if s.name == "TimGM6mb.sf2")
     audio = render_arrangement(progression, font, mix=DRY)
     features = cqt(audio, sample_rate_hz=44100)
     magnitude = np.expm1(features.astype(np.float64).mean(axis=2)) / DEFAULT_CQT.log_gain
@@ -79,6 +78,7 @@ def _frames_inside_chords(chords, n_frames):
         yield i, chord.label
 
 
+@pytest.mark.fluidsynth
 def test_sounding_pitch_classes_match_labels(progression, rendered):
     audio, magnitude = rendered
     assert len(audio) == round(progression.duration_s * 44100)
@@ -96,6 +96,7 @@ def test_sounding_pitch_classes_match_labels(progression, rendered):
     assert hits / len(frames) >= 0.95
 
 
+@pytest.mark.fluidsynth
 def test_bass_register_sounds_the_label_bass(progression, rendered):
     _, magnitude = rendered
     bins_per_semitone = DEFAULT_CQT.bins_per_octave // 12
@@ -131,6 +132,7 @@ def test_label_times_equal_midi_note_times(progression, tmp_path):
             assert note.pitch % 12 in parse_chord(seg.label).pitch_classes
 
 
+@pytest.mark.fluidsynth
 def test_audio_onsets_follow_midi_note_times():
     # a woodblock hit at known times: the rendered onset lags by the attack and FluidSynth's
     # 64-sample blocks only (a few ms, far below a CQT frame)
