@@ -56,7 +56,7 @@ Every valid Harte label maps to exactly one class (`theory.chord_class`):
    has one third. Ties go to the earlier quality in the table (the simpler one).
 
 Examples (tested in `tests/theory/test_vocabulary.py`): `C:1` -> `C5`, `C:(b3,b7)` -> `Cm7`,
-`C:min(b13)` -> `Cm`, `C:maj6(7)` -> `Cmaj7`, `C:9(13,#11)` -> `C13`, `C:maj11` -> `Cmaj13`,
+`C:min(b13)` -> `Cm`, `C:maj6(7)` -> `Cmaj7`, `C:9(13,#11)` -> `C13`, `C:maj7(9,11)` -> `Cmaj13`,
 `G:7(b9,*5)` -> `G7(b9)`, `C:maj(#9)` -> `C7(#9)`.
 
 The 25-dim training target of a label keeps all its sounding pitch classes (12 bits, bass

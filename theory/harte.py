@@ -11,16 +11,20 @@ Examples: ``C``, ``A:min/b3``, ``G:7(b9,*5)``, ``D:(3,5,b7)``, ``F#:sus4(b7,9)/5
 
 Chord tones are kept as semitone intervals above the root, folded into one octave, so that a
 label's pitch classes agree with ``mir_eval.chord.encode(label, reduce_extended_chords=True)``:
-extended shorthands (``9``, ``min11``, ``13``) contain their upper extensions, and the bass note of
-an inversion sounds as a chord tone.
+extended shorthands (``9``, ``min11``, ``13``) contain their upper extensions, each distinct degree
+adds or (``*``) omits its semitone once whatever the order, and the bass note of an inversion
+sounds as a chord tone. Labels mir_eval cannot read are refused: the shorthands ``aug7`` and
+``maj11`` (write ``aug(b7)``, ``maj7(9,11)``) and an omitted root under another bass.
+
+Parsing is a hand-written left-to-right scan (no backtracking regular expression), so its time is
+linear in the length of the label whatever the input.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from theory.pitch import PitchNameError, pc_name, pitch_class
+from theory.pitch import pc_name, pitch_class
 
 __all__ = [
     "NO_CHORD",
@@ -38,8 +42,11 @@ __all__ = [
 NO_CHORD = "N"
 UNKNOWN_CHORD = "X"
 
-# Semitones above the root of each Harte shorthand, extensions included (Harte 2010, table 2.2).
-SHORTHANDS: dict[str, frozenset[int]] = {
+# mir_eval's reading (``mir_eval.chord.encode(label, reduce_extended_chords=True)``) is the
+# reference: a shorthand is a base shape plus extension degrees (mir_eval's
+# EXTENDED_QUALITY_REDUX), and the label's degrees add (+1) or omit (-1) semitones; each distinct
+# degree string counts once, whatever its order, and a semitone sounds when its count is > 0.
+_BASE_SHAPES: dict[str, frozenset[int]] = {
     "maj": frozenset({0, 4, 7}),
     "min": frozenset({0, 3, 7}),
     "dim": frozenset({0, 3, 6}),
@@ -53,44 +60,54 @@ SHORTHANDS: dict[str, frozenset[int]] = {
     "7": frozenset({0, 4, 7, 10}),
     "maj7": frozenset({0, 4, 7, 11}),
     "min7": frozenset({0, 3, 7, 10}),
-    "minmaj7": frozenset({0, 3, 7, 11}),
     "dim7": frozenset({0, 3, 6, 9}),
     "hdim7": frozenset({0, 3, 6, 10}),
-    "aug7": frozenset({0, 4, 8, 10}),
-    "9": frozenset({0, 4, 7, 10, 2}),
-    "maj9": frozenset({0, 4, 7, 11, 2}),
-    "min9": frozenset({0, 3, 7, 10, 2}),
-    "11": frozenset({0, 4, 7, 10, 2, 5}),
-    "maj11": frozenset({0, 4, 7, 11, 2, 5}),
-    "min11": frozenset({0, 3, 7, 10, 2, 5}),
-    "13": frozenset({0, 4, 7, 10, 2, 5, 9}),
-    "maj13": frozenset({0, 4, 7, 11, 2, 5, 9}),
-    "min13": frozenset({0, 3, 7, 10, 2, 5, 9}),
 }
+_EXTENDED: dict[str, tuple[str, frozenset[str]]] = {
+    "minmaj7": ("min", frozenset({"7"})),
+    "9": ("7", frozenset({"9"})),
+    "maj9": ("maj7", frozenset({"9"})),
+    "min9": ("min7", frozenset({"9"})),
+    "11": ("7", frozenset({"9", "11"})),
+    "min11": ("min7", frozenset({"9", "11"})),
+    "13": ("7", frozenset({"9", "11", "13"})),
+    "maj13": ("maj7", frozenset({"9", "11", "13"})),
+    "min13": ("min7", frozenset({"9", "11", "13"})),
+}
+# Shorthands of the Harte grammar that mir_eval cannot read, with the label to write instead.
+_UNREADABLE_SHORTHANDS = {"aug7": "aug(b7)", "maj11": "maj7(9,11)"}
 
 _DEGREE_SEMITONES = {
-    1: 0,
-    2: 2,
-    3: 4,
-    4: 5,
-    5: 7,
-    6: 9,
-    7: 11,
-    8: 12,
-    9: 14,
-    10: 16,
-    11: 17,
-    12: 19,
-    13: 21,
+    "1": 0,
+    "2": 2,
+    "3": 4,
+    "4": 5,
+    "5": 7,
+    "6": 9,
+    "7": 11,
+    "8": 12,
+    "9": 14,
+    "10": 16,
+    "11": 17,
+    "12": 19,
+    "13": 21,
 }
 
-_DEGREE = r"\*?(?:b*|#*)(?:1[0-3]|[1-9])"
-_LABEL_RE = re.compile(
-    r"^(?P<root>[A-G](?:b*|#*))"
-    r"(?::(?P<shorthand>[a-z0-9]+)?(?:\((?P<degrees>" + _DEGREE + r"(?:," + _DEGREE + r")*)\))?)?"
-    r"(?:/(?P<bass>(?:b*|#*)(?:1[0-3]|[1-9])))?$"
-)
-_DEGREE_RE = re.compile(r"^(?P<omit>\*?)(?P<acc>b*|#*)(?P<num>1[0-3]|[1-9])$")
+
+def _shape(shorthand: str) -> tuple[frozenset[int], frozenset[str]]:
+    """Return the base tones and extension degrees of a shorthand (mir_eval's reduction)."""
+    base, extensions = _EXTENDED.get(shorthand, (shorthand, frozenset()))
+    return _BASE_SHAPES[base], extensions
+
+
+# Semitones above the root of each Harte shorthand, extensions included (Harte 2010, table 2.2).
+SHORTHANDS: dict[str, frozenset[int]] = {
+    name: shape | {_DEGREE_SEMITONES[d] % 12 for d in extensions}
+    for name in (*_BASE_SHAPES, *_EXTENDED)
+    for shape, extensions in [_shape(name)]
+}
+_ROOT_LETTERS = frozenset("ABCDEFG")
+_LABEL_HINT = "Harte syntax such as 'C:maj7', 'A:min/b3', 'N'"
 
 
 class ChordLabelError(ValueError):
@@ -115,12 +132,32 @@ def degree_to_semitone(degree: str) -> int:
     ChordLabelError
         If ``degree`` is not a scale degree.
     """
-    match = _DEGREE_RE.match(degree)
-    if match is None or match.group("omit"):
+    semitones = _degree_semitones(degree)
+    if semitones is None:
         raise ChordLabelError(f"invalid scale degree {degree!r} (hint: e.g. '3', 'b7', '#11')")
-    acc = match.group("acc")
-    shift = len(acc) if acc.startswith("#") else -len(acc)
-    return (_DEGREE_SEMITONES[int(match.group("num"))] + shift) % 12
+    return semitones % 12
+
+
+def _accidental_run_end(text: str, start: int) -> int:
+    """End of the run of one accidental (``b...`` or ``#...``) that begins at ``start``."""
+    end = start
+    if end < len(text) and text[end] in "b#":
+        mark = text[end]
+        while end < len(text) and text[end] == mark:
+            end += 1
+    return end
+
+
+def _degree_semitones(degree: str) -> int | None:
+    """Semitones above the root of a degree (``b3``, ``#11``), unfolded; None if malformed.
+
+    A single left-to-right scan: linear in the length of ``degree``.
+    """
+    end = _accidental_run_end(degree, 0)
+    number = _DEGREE_SEMITONES.get(degree[end:])
+    if number is None:
+        return None
+    return number + (end if degree[:1] == "#" else -end)
 
 
 # The preferred Harte degree for each semitone above the root (used for bass notes and intervals).
@@ -245,49 +282,76 @@ def parse_chord(label: str) -> Chord:
     text = str(label).strip()
     if text in (NO_CHORD, UNKNOWN_CHORD):
         return Chord(label=text, root_pc=None, intervals=frozenset(), bass_interval=None)
-    match = _LABEL_RE.match(text)
-    if match is None:
+    root_name, shorthand, degrees, bass = _split_label(text)
+    root_pc = pitch_class(root_name)
+    if shorthand is None:
+        shorthand = "" if degrees else "maj"
+    if shorthand in _UNREADABLE_SHORTHANDS:
         raise ChordLabelError(
-            f"invalid chord label {text!r} (hint: Harte syntax such as 'C:maj7', 'A:min/b3', 'N')"
+            f"invalid chord label {text!r}: quality {shorthand!r} is not read by mir_eval "
+            f"(hint: write {root_name}:{_UNREADABLE_SHORTHANDS[shorthand]})"
         )
-    root_name = match.group("root")
-    try:
-        root_pc = pitch_class(root_name)
-    except PitchNameError as err:  # pragma: no cover - the regex admits only note names
-        raise ChordLabelError(str(err)) from None
-    shorthand = match.group("shorthand")
-    degrees = match.group("degrees")
-    has_colon = ":" in text.split("/", 1)[0]
-    if has_colon and shorthand is None and degrees is None:
-        raise ChordLabelError(f"invalid chord label {text!r}: nothing after ':'")
-    if shorthand is not None:
-        if shorthand not in SHORTHANDS:
-            raise ChordLabelError(
-                f"invalid chord label {text!r}: unknown quality {shorthand!r} "
-                f"(hint: one of {', '.join(SHORTHANDS)})"
-            )
-        intervals = set(SHORTHANDS[shorthand])
-    elif degrees is not None:
-        intervals = {0}
-    else:
-        intervals = set(SHORTHANDS["maj"])
-    if degrees is not None:
-        for item in degrees.split(","):
-            if item.startswith("*"):
-                intervals.discard(degree_to_semitone(item[1:]))
-            else:
-                intervals.add(degree_to_semitone(item))
-    intervals.add(0)  # the root always sounds (as in mir_eval.chord.encode)
-    bass = match.group("bass")
-    bass_interval = degree_to_semitone(bass) if bass is not None else 0
+    if shorthand and shorthand not in SHORTHANDS:
+        raise ChordLabelError(
+            f"invalid chord label {text!r}: unknown quality {shorthand!r} "
+            f"(hint: one of {', '.join(SHORTHANDS)})"
+        )
+    base, extensions = _shape(shorthand) if shorthand else (frozenset(), frozenset())
+    counts = [1 if i in base else 0 for i in range(12)]
+    counts[0] = 1
+    for item in set(degrees) | extensions:
+        omit = item.startswith("*")
+        counts[_degree_semitones(item.lstrip("*")) % 12] += -1 if omit else 1
+    bass_interval = _degree_semitones(bass) % 12 if bass is not None else 0
+    if counts[0] <= 0 and bass_interval != 0:
+        raise ChordLabelError(
+            f"invalid chord label {text!r}: the root is omitted (hint: name the lowest "
+            "sounding chord tone as the root)"
+        )
+    intervals = frozenset(i for i in range(12) if counts[i] > 0) | {0}
     return Chord(
         label=text,
         root_pc=root_pc,
-        intervals=frozenset(intervals),
+        intervals=intervals,
         bass_interval=bass_interval,
         root_name=root_name,
-        shorthand=shorthand,
+        shorthand=shorthand or None,
     )
+
+
+def _split_label(text: str) -> tuple[str, str | None, list[str], str | None]:
+    """Split a label into root, shorthand, degrees (``*`` kept) and bass, checking its syntax.
+
+    A hand-written scan with ``str.partition``/``split`` and one pass per part: linear in the
+    length of the label, whatever the input (no backtracking).
+    """
+
+    def bad(problem: str) -> ChordLabelError:
+        return ChordLabelError(f"invalid chord label {text!r}: {problem} (hint: {_LABEL_HINT})")
+
+    head, slash, bass = text.partition("/")
+    if slash and _degree_semitones(bass) is None:
+        raise bad(f"bad bass degree {bass[:20]!r}")
+    if not head or head[0] not in _ROOT_LETTERS:
+        raise bad("no root note A-G")
+    root_end = _accidental_run_end(head, 1)
+    root, rest = head[:root_end], head[root_end:]
+    if not rest:
+        return root, None, [], bass if slash else None
+    if rest[0] != ":":
+        raise bad(f"unexpected {rest[:20]!r} after the root")
+    shorthand, paren, degree_text = rest[1:].partition("(")
+    degrees: list[str] = []
+    if paren:
+        if not degree_text.endswith(")") or ")" in degree_text[:-1]:
+            raise bad("unbalanced parentheses")
+        degrees = degree_text[:-1].split(",")
+        for item in degrees:
+            if _degree_semitones(item[1:] if item[:1] == "*" else item) is None:
+                raise bad(f"bad degree {item[:20]!r}")
+    elif not shorthand:
+        raise bad("nothing after ':'")
+    return root, shorthand or None, degrees, bass if slash else None
 
 
 def is_valid_label(label: str) -> bool:

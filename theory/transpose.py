@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theory.harte import _LABEL_RE, parse_chord
+from theory.harte import parse_chord
 from theory.keys import KEY_NONE
 from theory.pitch import pc_name
 from theory.targets import BASS_NONE, N_TARGET
@@ -49,10 +49,8 @@ def transpose_label(label: str, semitones: int, *, flats: bool | None = None) ->
     chord = parse_chord(label)
     if chord.root_pc is None:
         return chord.label
-    match = _LABEL_RE.match(chord.label)
-    assert match is not None
     new_root = pc_name(transpose_pc(chord.root_pc, semitones), flats=flats)
-    return new_root + chord.label[match.end("root") :]
+    return new_root + chord.label[len(chord.root_name) :]
 
 
 def transpose_key(index: int, semitones: int) -> int:

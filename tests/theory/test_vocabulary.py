@@ -68,7 +68,7 @@ def test_every_class_label_is_valid_for_mir_eval_and_maps_to_itself():
         ("C:min(b13)", "Cm"),  # unsupported colour tone dropped
         ("C:maj6(7)", "Cmaj7"),
         ("C:9(13,#11)", "C13"),
-        ("C:maj11", "Cmaj13"),
+        ("C:maj7(9,11)", "Cmaj13"),
         ("C:maj9(#11)", "Cmaj9"),
         ("C:7(11)", "C11"),
         ("C:min6(7)", "CmM7"),
