@@ -54,7 +54,7 @@ import numpy as np
 from chordcli.alignment import Alignment, align_segments
 from chordcli.errors import ChordcliError, LabError
 from chordcli.lab import read_lab
-from chordcli.segments import ChordSegment, Transcription
+from chordcli.segments import ChordSegment, Transcription, time_problem
 from theory import ChordLabelError, key_to_mir_eval, parse_chord, parse_key
 from theory.keys import KEY_NONE, KeyError_
 
@@ -401,6 +401,9 @@ def _read_jams(path: Path) -> Annotation:
             parse_chord(label)
         except ChordLabelError as exc:
             raise EvalError(f"cannot read '{path}': {exc}") from None
+        for what, value in (("time", obs.time), ("end", obs.time + obs.duration)):
+            if (problem := time_problem(float(value))) is not None:
+                raise EvalError(f"cannot read '{path}': chord {what} {value} {problem}")
         if obs.duration > 0:
             segments.append(
                 ChordSegment(

@@ -41,7 +41,7 @@ from typing import Any
 
 from chordcli.atomic import write_text_atomic
 from chordcli.errors import ChordcliError
-from chordcli.segments import Alternative, ChordSegment, Transcription
+from chordcli.segments import Alternative, ChordSegment, Transcription, time_problem
 from theory import ChordLabelError, chord_symbol, key_name, key_to_jams, parse_chord, parse_key
 from theory.keys import KeyError_
 
@@ -168,7 +168,9 @@ def parse_json(text: str, *, source: str = "<string>") -> Transcription:
         segments = []
         for i, item in enumerate(data.get("segments", [])):
             start, end = float(item["start_s"]), float(item["end_s"])
-            if not (math.isfinite(start) and math.isfinite(end) and end > start):
+            _check_time(start, f"segment {i}: start time")
+            _check_time(end, f"segment {i}: end time")
+            if not end > start:
                 raise ValueError(f"segment {i}: invalid times {start}..{end}")
             label = parse_chord(str(item["label"])).label
             confidence = item.get("confidence")
@@ -186,6 +188,8 @@ def parse_json(text: str, *, source: str = "<string>") -> Transcription:
                 )
             )
         duration = data.get("duration_s")
+        if duration is not None:
+            _check_time(float(duration), "duration_s")
         key = parse_key(str(data.get("key", "N")))
         return Transcription(
             segments=tuple(segments),
@@ -195,8 +199,8 @@ def parse_json(text: str, *, source: str = "<string>") -> Transcription:
             key=key,
             key_confidence=_optional_float(data.get("key_confidence")),
             tempo_bpm=_optional_float(data.get("tempo_bpm")),
-            beats_s=tuple(float(b) for b in data.get("beats_s", [])),
-            downbeats_s=tuple(float(b) for b in data.get("downbeats_s", [])),
+            beats_s=tuple(_check_time(float(b), "beat") for b in data.get("beats_s", [])),
+            downbeats_s=tuple(_check_time(float(b), "beat") for b in data.get("downbeats_s", [])),
             beats_per_bar=int(data.get("beats_per_bar", 4)),
             source=data.get("source"),
             model=data.get("model"),
@@ -227,6 +231,14 @@ def read_json(path: str | os.PathLike[str]) -> Transcription:
 def _floor4(value: float) -> float:
     """`value` rounded down to four decimals (a sum of such values never exceeds the sum)."""
     return math.floor(float(value) * 1e4 + 1e-9) / 1e4
+
+
+def _check_time(value: float, what: str) -> float:
+    """Return ``value`` if it is a usable time, else raise ValueError naming ``what``."""
+    problem = time_problem(value)
+    if problem is not None:
+        raise ValueError(f"{what} {value} {problem}")
+    return value
 
 
 def _optional_float(value: Any) -> float | None:

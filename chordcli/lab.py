@@ -27,7 +27,7 @@ from pathlib import Path
 
 from chordcli.atomic import write_text_atomic
 from chordcli.errors import LabError
-from chordcli.segments import ChordSegment
+from chordcli.segments import ChordSegment, time_problem
 from theory import ChordLabelError, parse_chord
 
 __all__ = [
@@ -102,7 +102,7 @@ def parse_lab(text: str, *, source: str = "<string>") -> list[ChordSegment]:
     Raises
     ------
     LabError
-        If a line is malformed, a time is not a finite non-negative number,
+        If a line is malformed, a time is not a finite number in 0..24 h,
         a segment does not end after it starts, segments overlap or are out
         of order, or a label is not valid Harte syntax. The message reads
         ``'<source>' line <n>: <problem>``.
@@ -229,11 +229,11 @@ def _parse_time(text: str, *, what: str, where: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise LabError(f"{where}: {what} time {text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise LabError(f"{where}: {what} time {text!r} is not a finite number")
-    if value < 0:
-        raise LabError(f"{where}: {what} time {text} is negative")
+        raise LabError(f"{where}: {what} time {text[:40]!r} is not a number") from None
+    problem = time_problem(value)
+    if problem is not None:
+        shown = repr(text[:40]) if not math.isfinite(value) else text[:40]
+        raise LabError(f"{where}: {what} time {shown} {problem}")
     return value
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-__all__ = ["Alternative", "ChordSegment", "Transcription"]
+__all__ = ["MAX_TIME_S", "Alternative", "ChordSegment", "Transcription", "time_problem"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,33 @@ class Alternative:
 
     label: str
     probability: float
+
+
+#: Latest time, in seconds, that a chord file may hold (24 h): beyond it a time is a unit or
+#: typing error, and the bars, beats and frames built from it would not fit in memory.
+MAX_TIME_S: float = 24 * 3600.0
+
+
+def time_problem(value: float) -> str | None:
+    """Say what is wrong with a time read from a file, or None if it is a usable time.
+
+    Parameters
+    ----------
+    value : float
+        A time in seconds.
+
+    Returns
+    -------
+    str or None
+        ``'is not a finite number'``, ``'is negative'`` or ``'is beyond 86400 s (24 h)'``.
+    """
+    if not math.isfinite(value):
+        return "is not a finite number"
+    if value < 0:
+        return "is negative"
+    if value > MAX_TIME_S:
+        return f"is beyond {MAX_TIME_S:.0f} s (24 h)"
+    return None
 
 
 @dataclass(frozen=True, slots=True)

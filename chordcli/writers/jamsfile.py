@@ -30,7 +30,7 @@ from typing import Any
 
 from chordcli import __version__
 from chordcli.errors import ChordcliError
-from chordcli.segments import Alternative, ChordSegment, Transcription
+from chordcli.segments import Alternative, ChordSegment, Transcription, time_problem
 from theory.harte import ChordLabelError, parse_chord
 from theory.keys import KEY_NONE, KeyError_, key_to_jams, parse_key
 
@@ -187,6 +187,9 @@ def read_jams(path: str | os.PathLike[str]) -> Transcription:
             label = parse_chord(str(obs.value)).label
         except ChordLabelError as exc:
             raise ChordcliError(f"cannot read '{path}': {exc}") from None
+        for what, value in (("time", obs.time), ("end", obs.time + obs.duration)):
+            if (problem := time_problem(float(value))) is not None:
+                raise ChordcliError(f"cannot read '{path}': chord {what} {value} {problem}")
         if obs.duration <= 0:
             continue
         if segments and obs.time < segments[-1].end_s - 1e-3:
@@ -229,6 +232,8 @@ def read_jams(path: str | os.PathLike[str]) -> Transcription:
             beats_per_bar = max(positions)
 
     duration = jam.file_metadata.duration
+    if duration is not None and (problem := time_problem(float(duration))) is not None:
+        raise ChordcliError(f"cannot read '{path}': duration {duration} {problem}")
     if duration is None:
         duration = segments[-1].end_s if segments else 0.0
     return Transcription(
