@@ -13,7 +13,11 @@ The method is that of Ellis (2007), "Beat tracking by dynamic programming", as i
    at the beats minus ``tightness * log(interval / period) ** 2`` for every interval between
    consecutive beats; dynamic programming finds it in one pass. Weak beats at the start and end
    (in silence) are dropped.
-4. **Downbeats** (:func:`downbeats_from_changes`): of the ``beats_per_bar`` possible bar phases,
+4. **Edges** (:func:`extend_to_span`): the tracker also misses beats at the very start and end
+   (no onset before the first beat to link from, a last chord that rings out); the grid is
+   extrapolated at its local interval over the span that holds chords, so a chord change
+   there still has a beat to snap to.
+5. **Downbeats** (:func:`downbeats_from_changes`): of the ``beats_per_bar`` possible bar phases,
    the one that puts the most chord changes on the first beat of a bar.
 
 All work is done in blocks, so memory stays bounded for hour-long recordings.
@@ -37,6 +41,7 @@ __all__ = [
     "OnsetEnvelope",
     "downbeats_from_changes",
     "estimate_tempo",
+    "extend_to_span",
     "onset_strength",
     "snap_to_beats",
     "track_beats",
@@ -282,6 +287,42 @@ def _trim_weak_beats(frames: np.ndarray, local: np.ndarray) -> np.ndarray:
     if len(strong) == 0:
         return frames[:0]
     return frames[strong[0] : strong[-1] + 1]
+
+
+#: Beats whose interval sets the spacing of the beats extrapolated at each edge.
+_EDGE_BEATS = 8
+
+
+def extend_to_span(beats: Beats, *, start_s: float, end_s: float) -> Beats:
+    """Extrapolate the beat grid so that it covers ``start_s`` to ``end_s``.
+
+    Beats are added before the first beat, down to ``start_s``, at the median interval of the
+    first :data:`_EDGE_BEATS` beats, and after the last, up to (not including) ``end_s``, at
+    the median interval of the last ones. Grids of fewer than two beats are returned unchanged.
+
+    Parameters
+    ----------
+    beats : Beats
+        Tracked beats (:func:`track_beats`).
+    start_s, end_s : float
+        The span to cover, in seconds (for example the first and last sounding chord).
+
+    Returns
+    -------
+    Beats
+        The same tempo, with the beats at both edges added.
+    """
+    times = np.asarray(beats.beats_s, dtype=np.float64)
+    if len(times) < 2:
+        return beats
+    first_step = float(np.median(np.diff(times[:_EDGE_BEATS])))
+    last_step = float(np.median(np.diff(times[-_EDGE_BEATS:])))
+    n_before = max(0, int(np.floor((times[0] - start_s) / first_step + 1e-9)))
+    n_after = max(0, int(np.ceil((end_s - times[-1]) / last_step - 1e-9)) - 1)
+    before = times[0] - first_step * np.arange(n_before, 0, -1)
+    after = times[-1] + last_step * np.arange(1, n_after + 1)
+    extended = np.concatenate([before, times, after])
+    return Beats(tempo_bpm=beats.tempo_bpm, beats_s=tuple(extended.tolist()))
 
 
 def downbeats_from_changes(

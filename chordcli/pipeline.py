@@ -37,14 +37,17 @@ from chordcli.beats import (
     DEFAULT_BEATS_PER_BAR,
     Beats,
     downbeats_from_changes,
+    extend_to_span,
     onset_strength,
     snap_to_beats,
     track_beats,
 )
+from chordcli.gate import DEFAULT_TONAL_GATE, TonalGate, gate_segments, gated_frames
 from chordcli.segments import ChordSegment, Transcription
 from models.base import ChordBackend, ModelOutput
 from models.cqt import CQTConfig
 from theory.decode import DEFAULT_KEY_WEIGHT, DecoderSettings, decode
+from theory.harte import NO_CHORD
 from theory.keys import KEY_NONE
 from theory.simplify import VOCABULARIES, simplify_label
 from theory.transpose import transpose_key, transpose_label
@@ -129,6 +132,7 @@ def analyse_audio(
     key_weight: float = DEFAULT_KEY_WEIGHT,
     vector_weight: float | None = None,
     tuning_cents: float | None = None,
+    tonal_gate: TonalGate | None = DEFAULT_TONAL_GATE,
     keep: bool = False,
     on_stage: Callable[[str], None] | None = None,
 ) -> Analysis:
@@ -153,6 +157,9 @@ def analyse_audio(
     tuning_cents : float, optional
         Tuning of the recording in cents from A = 440 Hz (-50 .. 50); the CQT is centred on
         it. None estimates it from the audio (:func:`models.tuning.estimate_tuning`).
+    tonal_gate : TonalGate or None
+        The no-harmonic-content gate (:mod:`chordcli.gate`): stretches without tonal peaks
+        (noise, silence) are written as ``N``. None turns it off.
     keep : bool
         Keep the features and the model output in the result (for figures).
     on_stage : callable, optional
@@ -172,6 +179,7 @@ def analyse_audio(
     clock = _StageClock(on_stage)
     with clock.stage("cqt_s", "CQT"):
         features, tuning_cents = _tuned_cqt(audio, backend.cqt_config, tuning_cents=tuning_cents)
+        non_harmonic = gated_frames(features, config=backend.cqt_config, gate=tonal_gate)
     with clock.stage("beats_s", "beats"):
         beats = track_beats(onset_strength(audio.samples, sample_rate_hz=audio.sample_rate_hz))
     skeleton = _beat_transcription(audio, backend, beats, tuning_cents)
@@ -187,14 +195,18 @@ def analyse_audio(
             vector_weight=vector_weight,
             duration_s=skeleton.duration_s,
         )
+        segments = gate_segments(
+            segments, non_harmonic, frames_per_second=backend.cqt_config.frames_per_second
+        )
         key, key_confidence = estimate_key(output)
     with clock.stage("beats_s"):
+        beats = _extend_beats(beats, segments)
         segments, downbeats = place_on_beats(segments, beats.beats_s, beat_sync=beat_sync)
     shift = int(transpose) - int(capo)
     segments, key = relabel(segments, key, vocab=vocab, shift=shift)
     segments = _ranked(segments, output, backend, vocab=vocab, shift=shift)
     chords = {"segments": tuple(segments), "key": key, "key_confidence": key_confidence}
-    transcription = replace(skeleton, downbeats_s=downbeats, **chords)
+    transcription = replace(skeleton, beats_s=beats.beats_s, downbeats_s=downbeats, **chords)
     return Analysis(transcription, clock.times(), output if keep else None, features)
 
 
@@ -215,6 +227,14 @@ def _ranked(
         shift=shift,
         temperature=confidence_temperature(backend),
     )
+
+
+def _extend_beats(beats: Beats, segments: list[ChordSegment]) -> Beats:
+    """Extrapolate the beat grid over the sounding (non-N) chords (:func:`extend_to_span`)."""
+    sounding = [s for s in segments if s.label != NO_CHORD]
+    if not sounding:
+        return beats
+    return extend_to_span(beats, start_s=sounding[0].start_s, end_s=sounding[-1].end_s)
 
 
 def _tuned_cqt(

@@ -78,3 +78,15 @@ def test_snap_to_beats():
     beats = [1.0, 2.0, 3.0]
     np.testing.assert_allclose(snap_to_beats([0.2, 1.4, 1.6, 2.5, 9.0], beats), [1, 1, 2, 2, 3])
     np.testing.assert_allclose(snap_to_beats([0.3], []), [0.3])
+
+
+def test_beat_grid_is_extrapolated_over_the_chords_at_both_edges():
+    from chordcli.beats import Beats, extend_to_span
+
+    tracked = Beats(tempo_bpm=72.0, beats_s=tuple(0.8359 * np.arange(3, 28)))  # misses 0..2, 28+
+    grid = np.array(extend_to_span(tracked, start_s=0.0, end_s=26.7).beats_s)
+    np.testing.assert_allclose(grid, 0.8359 * np.arange(0, 32), atol=1e-9)  # 31 * 0.8359 < 26.7
+    assert grid[-1] < 26.7
+    # a single beat has no interval to extrapolate; a span inside the grid adds nothing
+    assert extend_to_span(Beats(72.0, (1.0,)), start_s=0.0, end_s=9.0).beats_s == (1.0,)
+    assert extend_to_span(tracked, start_s=5.0, end_s=10.0) == tracked
