@@ -19,7 +19,7 @@ import numpy as np
 
 from chordcli.audio import Audio, load_audio
 from chordcli.evaluate import AUDIO_SUFFIXES
-from chordcli.gate import DEFAULT_TONAL_GATE, non_harmonic_frames
+from chordcli.gate import DEFAULT_TONAL_GATE, gated_frames
 from chordcli.lab import read_lab
 from models.cqt import DEFAULT_CQT, cqt
 
@@ -30,13 +30,7 @@ RATE = 44100
 def gated(audio: Audio, limit_s: float) -> np.ndarray:
     samples = audio.samples[: int(limit_s * audio.sample_rate_hz)]
     features = cqt(samples, sample_rate_hz=audio.sample_rate_hz)
-    return non_harmonic_frames(
-        features,
-        log_gain=DEFAULT_CQT.log_gain,
-        bins_per_octave=DEFAULT_CQT.bins_per_octave,
-        frames_per_second=DEFAULT_CQT.frames_per_second,
-        gate=DEFAULT_TONAL_GATE,
-    )
+    return gated_frames(features, config=DEFAULT_CQT, gate=DEFAULT_TONAL_GATE)
 
 
 def synthetic() -> dict[str, np.ndarray]:

@@ -31,9 +31,16 @@ import numpy as np
 import scipy.ndimage
 
 from chordcli.segments import ChordSegment
+from models.cqt import CQTConfig
 from theory.harte import NO_CHORD
 
-__all__ = ["DEFAULT_TONAL_GATE", "TonalGate", "gate_segments", "non_harmonic_frames"]
+__all__ = [
+    "DEFAULT_TONAL_GATE",
+    "TonalGate",
+    "gate_segments",
+    "gated_frames",
+    "non_harmonic_frames",
+]
 
 
 @dataclass(frozen=True)
@@ -112,6 +119,24 @@ def non_harmonic_frames(
     hold = max(1, round(gate.hold_s * frames_per_second) | 1)  # odd, centred
     fraction = scipy.ndimage.median_filter(fraction, size=hold, mode="nearest")
     return fraction < gate.min_peak_fraction
+
+
+def gated_frames(
+    features: np.ndarray, *, config: CQTConfig, gate: TonalGate | None = DEFAULT_TONAL_GATE
+) -> np.ndarray:
+    """Return :func:`non_harmonic_frames` of CQT features made with ``config``.
+
+    None for ``gate`` turns the gate off (no frame is gated).
+    """
+    if gate is None:
+        return np.zeros(len(features), dtype=bool)
+    return non_harmonic_frames(
+        features,
+        log_gain=config.log_gain,
+        bins_per_octave=config.bins_per_octave,
+        frames_per_second=config.frames_per_second,
+        gate=gate,
+    )
 
 
 def gate_segments(

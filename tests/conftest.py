@@ -7,6 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# No timed tests: Hypothesis's per-example deadline (200 ms) fails on a slow or busy machine.
+settings.register_profile("chordcli", deadline=None)
+settings.load_profile("chordcli")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"

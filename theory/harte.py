@@ -288,12 +288,12 @@ def parse_chord(label: str) -> Chord:
         shorthand = "" if degrees else "maj"
     if shorthand in _UNREADABLE_SHORTHANDS:
         raise ChordLabelError(
-            f"invalid chord label {text!r}: quality {shorthand!r} is not read by mir_eval "
+            f"invalid chord label {_shown(text)}: quality {shorthand!r} is not read by mir_eval "
             f"(hint: write {root_name}:{_UNREADABLE_SHORTHANDS[shorthand]})"
         )
     if shorthand and shorthand not in SHORTHANDS:
         raise ChordLabelError(
-            f"invalid chord label {text!r}: unknown quality {shorthand!r} "
+            f"invalid chord label {_shown(text)}: unknown quality {_shown(shorthand)} "
             f"(hint: one of {', '.join(SHORTHANDS)})"
         )
     base, extensions = _shape(shorthand) if shorthand else (frozenset(), frozenset())
@@ -305,7 +305,7 @@ def parse_chord(label: str) -> Chord:
     bass_interval = _degree_semitones(bass) % 12 if bass is not None else 0
     if counts[0] <= 0 and bass_interval != 0:
         raise ChordLabelError(
-            f"invalid chord label {text!r}: the root is omitted (hint: name the lowest "
+            f"invalid chord label {_shown(text)}: the root is omitted (hint: name the lowest "
             "sounding chord tone as the root)"
         )
     intervals = frozenset(i for i in range(12) if counts[i] > 0) | {0}
@@ -319,6 +319,11 @@ def parse_chord(label: str) -> Chord:
     )
 
 
+def _shown(text: str, limit: int = 48) -> str:
+    """Quote a label for a message, cut to ``limit`` characters (a label can be any line)."""
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
 def _split_label(text: str) -> tuple[str, str | None, list[str], str | None]:
     """Split a label into root, shorthand, degrees (``*`` kept) and bass, checking its syntax.
 
@@ -327,7 +332,9 @@ def _split_label(text: str) -> tuple[str, str | None, list[str], str | None]:
     """
 
     def bad(problem: str) -> ChordLabelError:
-        return ChordLabelError(f"invalid chord label {text!r}: {problem} (hint: {_LABEL_HINT})")
+        return ChordLabelError(
+            f"invalid chord label {_shown(text)}: {problem} (hint: {_LABEL_HINT})"
+        )
 
     head, slash, bass = text.partition("/")
     if slash and _degree_semitones(bass) is None:
