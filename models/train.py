@@ -1118,7 +1118,7 @@ def _end_epoch(
         )
     else:
         progress.bad_epochs += 1
-    _write_json(run.out / HISTORY_FILE, progress.history)
+    # the checkpoint first: a run killed before history.json is written still resumes
     _save_checkpoint(
         run.out / CHECKPOINT_FILE,
         model=run.model,
@@ -1132,4 +1132,5 @@ def _end_epoch(
             "git_commit": run.commit,
         },
     )
+    _write_json(run.out / HISTORY_FILE, progress.history)
     return improved

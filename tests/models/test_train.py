@@ -3,7 +3,9 @@
 import dataclasses
 import json
 import math
+import re
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,6 +26,7 @@ from models.train import (  # noqa: E402
     TrainConfig,
     TrainError,
     _learning_rate,
+    _load_checkpoint,
     epoch_generator,
     epoch_order,
     load_run_config,
@@ -320,3 +323,53 @@ def test_tune_decoder_writes_a_decoder_section_the_backend_loads(synth, tmp_path
     )
     np.testing.assert_allclose(decoder.class_log_prior, expected)
     assert "chosen: Calibration(" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_kill_9_during_cli_training_loses_at_most_one_epoch(synth, tmp_path):
+    """SIGKILL a real 'chordcli train' after its first checkpoint: --resume loses at most one epoch.
+
+    The resumed run starts at the epoch after the last checkpoint and completes.
+    """
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    repo = Path(__file__).resolve().parents[2]
+    config = tmp_path / "tiny.json"
+    settings = _config(4, example_frames=48).to_dict()
+    config.write_text(json.dumps({k: settings[k] for k in ("chordnet", "train")}))
+    run = tmp_path / "run"
+    command = [sys.executable, "-m", "chordcli", "train", str(synth), "--out", str(run)]
+    cache = ["--cache", str(tmp_path / "c")]
+    env = {**os.environ, "PYTHONPATH": str(repo)}
+    process = subprocess.Popen(
+        [*command, "--config", str(config), *cache],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    checkpoint = run / CHECKPOINT_FILE
+    deadline = time.monotonic() + 600
+    try:
+        while not checkpoint.is_file() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert checkpoint.is_file(), "no checkpoint was written"
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.kill()
+        process.wait()
+    done = _load_checkpoint(checkpoint)[2]["epoch"]  # epochs finished when it was killed
+    assert 1 <= done < 4
+
+    resumed = subprocess.run(
+        [*command, "--resume", *cache], env=env, capture_output=True, text=True, check=False
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    first = int(re.search(r"epochs (\d+)\.\.4", resumed.stderr).group(1))
+    assert first == done + 1  # only the epoch in progress was lost
+    history = json.loads((run / HISTORY_FILE).read_text())
+    assert [entry["epoch"] for entry in history] == [1, 2, 3, 4]
+    assert (run / WEIGHTS_FILE).is_file() and load_run_config(run / "config.json")
