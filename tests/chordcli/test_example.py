@@ -63,3 +63,20 @@ def test_template_model_runs_on_the_example(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert read_lab(out)[0].start_s == 0.0
+
+
+@pytest.mark.tf
+def test_beat_sync_keeps_every_chord_change_of_the_example():
+    """The beat grid reaches the last chord change (25.91 s), so --beat-sync keeps it."""
+    from chordcli.pipeline import analyse_file
+    from models.backend import load_backend
+
+    backend = load_backend(None)
+    plain = analyse_file(EXAMPLE, backend=backend).transcription
+    synced = analyse_file(EXAMPLE, backend=backend, beat_sync=True).transcription
+    assert [s.label for s in synced.segments] == [s.label for s in plain.segments]
+    half_beat = 30.0 / synced.tempo_bpm
+    for a, b in zip(plain.segments, synced.segments, strict=True):
+        assert abs(a.start_s - b.start_s) <= half_beat + 1e-6
+    reference = read_lab(REPO / "examples" / "example.lab")
+    assert abs(synced.segments[-1].start_s - reference[-1].start_s) <= half_beat
