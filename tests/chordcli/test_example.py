@@ -65,7 +65,6 @@ def test_template_model_runs_on_the_example(tmp_path):
     assert read_lab(out)[0].start_s == 0.0
 
 
-@pytest.mark.tf
 def test_beat_sync_keeps_every_chord_change_of_the_example():
     """The beat grid reaches the last chord change (25.91 s), so --beat-sync keeps it."""
     from chordcli.pipeline import analyse_file
