@@ -420,7 +420,9 @@ def read_for_export(
         from chordcli.writers.html import with_audio_beats
 
         transcription = with_audio_beats(transcription, audio)
-    return transcription
+    from chordcli.bars import fill_tempo
+
+    return fill_tempo(transcription)[0]  # a LAB: the tempo of its chord changes
 
 
 def export(

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -39,14 +39,19 @@ __all__ = [
     "BarGrid",
     "GridChord",
     "chart_bars",
+    "fill_tempo",
     "make_grid",
     "quantize_segments",
     "split_bars",
+    "tempo_from_changes",
     "transcription_grid",
 ]
 
-#: Tempo of the bar grid when a transcription has neither beats nor a tempo (beats per minute).
+#: Tempo of the bar grid when a transcription has neither beats nor a tempo and none can be
+#: read from its chord changes (beats per minute).
 DEFAULT_TEMPO_BPM: float = 120.0
+#: Tempi searched when the beat grid is estimated from chord changes (beats per minute).
+CHANGE_TEMPO_RANGE_BPM: tuple[float, float] = (60.0, 180.0)
 
 
 @dataclass(frozen=True)
@@ -375,6 +380,91 @@ def chart_bars(
     if len(bars) > 1 and grid.beats_s[0] < 0 and all(part.label == NO_CHORD for part in bars[0]):
         first = 1
     return grid, bars[first:], first
+
+
+def tempo_from_changes(
+    change_times_s: Sequence[float],
+    *,
+    anchor_s: float = 0.0,
+    tempo_range_bpm: tuple[float, float] = CHANGE_TEMPO_RANGE_BPM,
+    tolerance_beats: float = 0.1,
+    min_share: float = 0.9,
+) -> float | None:
+    """Estimate the tempo of a constant beat grid on which chord changes fall.
+
+    Candidate beat periods are the intervals between changes divided by 1 to 16; for each,
+    every change gets its whole number of beats after ``anchor_s`` and the period is refined by
+    least squares. The slowest tempo in ``tempo_range_bpm`` whose grid puts ``min_share`` of
+    the changes within ``tolerance_beats`` of a beat wins (faster multiples fit too).
+
+    Parameters
+    ----------
+    change_times_s : sequence of float
+        Chord change times in seconds.
+    anchor_s : float
+        A time on the grid (the first chord).
+    tempo_range_bpm : (float, float)
+        Slowest and fastest tempo considered.
+    tolerance_beats : float
+        How far from a beat a change may lie, in beats.
+    min_share : float
+        Share of the changes that must lie on the grid.
+
+    Returns
+    -------
+    float or None
+        The tempo in beats per minute; None with no change after the anchor or no fit.
+    """
+    times = np.sort(np.asarray(change_times_s, dtype=float) - anchor_s)
+    times = times[times > 1e-3]
+    if times.size == 0:
+        return None
+    intervals = np.diff(np.concatenate([[0.0], times]))
+    intervals = np.unique(np.round(intervals[intervals > 0.05], 3))[:16]
+    slowest, fastest = 60.0 / tempo_range_bpm[0], 60.0 / tempo_range_bpm[1]
+    periods = sorted(
+        {p for p in (i / k for i in intervals for k in range(1, 17)) if fastest <= p <= slowest},
+        reverse=True,
+    )
+    for period in periods:
+        beats = np.round(times / period)
+        if not np.any(beats):
+            continue
+        refined = float(beats @ times / (beats @ beats))
+        error = np.abs(times - beats * refined) / refined
+        if fastest <= refined <= slowest and np.mean(error <= tolerance_beats) >= min_share:
+            return 60.0 / refined
+    return None
+
+
+def fill_tempo(transcription: Transcription) -> tuple[Transcription, str | None]:
+    """Give a transcription without beats or tempo (a LAB) the tempo of its chord changes.
+
+    Returns
+    -------
+    transcription : Transcription
+        With ``tempo_bpm`` set from :func:`tempo_from_changes` (unchanged if it has beats or a
+        tempo, or no tempo fits).
+    note : str or None
+        Which tempo the chart uses when the input had none: ``'tempo 72 bpm estimated from the
+        chord changes'`` or ``'tempo 120 bpm assumed (...)'``; None if the input had one.
+    """
+    if len(transcription.beats_s) >= 2 or transcription.tempo_bpm:
+        return transcription, None
+    sounding = [s for s in transcription.segments if s.label != NO_CHORD]
+    anchor = sounding[0].start_s if sounding else 0.0
+    tempo = tempo_from_changes([s.start_s for s in transcription.segments], anchor_s=anchor)
+    if tempo is None:
+        note = f"tempo {DEFAULT_TEMPO_BPM:g} bpm assumed (no steady beat in the chord changes)"
+        return transcription, note
+    # the end of the last chord is a boundary too: put it on a beat when it is near one, so
+    # the grid does not overshoot it by a hair into an empty bar
+    end_s = transcription.segments[-1].end_s - anchor
+    beats = end_s * tempo / 60.0
+    if round(beats) > 0 and abs(beats - round(beats)) <= 0.1:
+        tempo = 60.0 * round(beats) / end_s
+    filled = replace(transcription, tempo_bpm=tempo)
+    return filled, f"tempo {tempo:.0f} bpm estimated from the chord changes"
 
 
 def _duration(transcription: Transcription) -> float:

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -147,3 +149,18 @@ def test_invalid_arguments():
         make_grid(1.0, tempo_bpm=0)
     with pytest.raises(ValueError, match="increasing"):
         make_grid(1.0, beats_s=[1.0, 0.5])
+
+
+def test_tempo_from_changes_finds_the_grid_of_a_lab():
+    from chordcli.bars import fill_tempo, tempo_from_changes
+    from chordcli.lab import read_lab
+
+    example = read_lab(Path(__file__).resolve().parents[2] / "examples" / "example.lab")
+    assert tempo_from_changes([s.start_s for s in example]) == pytest.approx(71.79, abs=0.05)
+    # changes every 2 s fit 60 bpm (the slowest tempo in range); no grid fits irregular times
+    assert tempo_from_changes([2.0, 4.0, 6.0, 8.0]) == pytest.approx(60.0)
+    assert tempo_from_changes([1.0, 2.37, 3.11, 5.93, 6.41, 8.88, 9.05]) is None
+    lab = Transcription(segments=tuple(example), duration_s=example[-1].end_s)
+    filled, note = fill_tempo(lab)
+    assert filled.tempo_bpm == pytest.approx(71.79, abs=0.05) and "72 bpm estimated" in note
+    assert fill_tempo(filled) == (filled, None)  # a tempo is kept
