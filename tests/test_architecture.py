@@ -193,7 +193,6 @@ LONG_FUNCTIONS = {
     "chordcli/corpus/billboard.py:parse_salami",
     "chordcli/corpus/band.py:band_parts",
     "chordcli/corpus/band.py:comp_part",
-    "chordcli/corpus/band.py:drum_part",
     "chordcli/corpus/build.py:plan_corpus",
     "chordcli/corpus/build.py:render_job",
     "chordcli/evaluate.py:score_song",

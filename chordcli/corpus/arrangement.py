@@ -21,6 +21,7 @@ __all__ = [
     "TEMPO_US",
     "Arrangement",
     "Beat",
+    "Control",
     "Note",
     "Part",
     "arrangement_to_midi",
@@ -75,6 +76,25 @@ class Note:
     velocity: int
 
 
+@dataclass(frozen=True, slots=True)
+class Control:
+    """A controller or pitch-bend event of a part.
+
+    Attributes
+    ----------
+    time_s : float
+        Time in seconds.
+    control : int
+        MIDI controller number 0..127, or -1 for a pitch bend.
+    value : int
+        Controller value 0..127, or pitch bend -8192..8191 (0 = no bend).
+    """
+
+    time_s: float
+    control: int
+    value: int
+
+
 @dataclass(frozen=True)
 class Part:
     """One instrument of an arrangement.
@@ -95,6 +115,12 @@ class Part:
         MIDI channel volume 0..127.
     reverb, chorus : int
         MIDI reverb and chorus send levels 0..127.
+    controls : tuple of Control
+        Controller and pitch-bend events (vibrato, slides, portamento), in any order.
+    tuning_cents : float
+        Channel fine tuning in cents (-100..100, MIDI RPN 1), for songs played off A = 440 Hz.
+    bend_range : int
+        Pitch-bend range in semitones (MIDI RPN 0); 0 leaves the synthesiser's default (2).
     """
 
     name: str
@@ -105,6 +131,9 @@ class Part:
     volume: int = 100
     reverb: int = 40
     chorus: int = 0
+    controls: tuple[Control, ...] = ()
+    tuning_cents: float = 0.0
+    bend_range: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,25 +243,64 @@ def _part_track(part: Part, channel: int, end_tick: int):
         mido.Message("control_change", channel=channel, control=91, value=part.reverb),
         mido.Message("control_change", channel=channel, control=93, value=part.chorus),
     ]
-    if not part.is_drum:
+    if not part.is_drum or part.program:  # a drum part's program is its GM drum kit
         head.insert(0, mido.Message("program_change", channel=channel, program=part.program))
+    head.extend(_rpn_messages(part, channel))
     track.extend(head)
-    # (tick, order, message): note-offs before note-ons at the same tick
+    # (tick, order, pitch, kind, velocity or control index): controls, then note-offs, then
+    # note-ons at the same tick
     events: list[tuple[int, int, int, str, int]] = []
     for note in part.notes:
         on = round(note.start_s * TICKS_PER_SECOND)
         off = max(on + 1, round(note.end_s * TICKS_PER_SECOND))
         events.append((on, 1, note.pitch, "note_on", note.velocity))
         events.append((off, 0, note.pitch, "note_off", 0))
+    for i, control in enumerate(part.controls):
+        events.append((round(control.time_s * TICKS_PER_SECOND), -1, -1, "control", i))
     events.sort()
     now = 0
     for tick, _, pitch, kind, velocity in events:
-        track.append(
-            mido.Message(kind, channel=channel, note=pitch, velocity=velocity, time=tick - now)
-        )
+        if kind == "control":
+            control = part.controls[velocity]
+            if control.control < 0:
+                message = mido.Message("pitchwheel", channel=channel, pitch=control.value)
+            else:
+                message = mido.Message(
+                    "control_change", channel=channel, control=control.control, value=control.value
+                )
+            track.append(message.copy(time=tick - now))
+        else:
+            track.append(
+                mido.Message(kind, channel=channel, note=pitch, velocity=velocity, time=tick - now)
+            )
         now = tick
     track.append(mido.MetaMessage("end_of_track", time=max(0, end_tick - now)))
     return track
+
+
+def _rpn_messages(part: Part, channel: int) -> list:
+    """Return the messages setting a part's pitch-bend range (RPN 0) and fine tuning (RPN 1)."""
+    import mido
+
+    settings = []
+    if part.bend_range:
+        settings.append((0, part.bend_range, 0))
+    if part.tuning_cents and not part.is_drum:
+        value = int(round(8192 + part.tuning_cents / 100 * 8192))
+        value = min(max(value, 0), 16383)
+        settings.append((1, value >> 7, value & 127))
+    messages = []
+    for rpn, msb, lsb in settings:
+        for control, value in ((101, 0), (100, rpn), (6, msb), (38, lsb)):
+            messages.append(
+                mido.Message("control_change", channel=channel, control=control, value=value)
+            )
+    if settings:  # RPN null: later data entry changes nothing
+        for control in (101, 100):
+            messages.append(
+                mido.Message("control_change", channel=channel, control=control, value=127)
+            )
+    return messages
 
 
 def write_midi(arrangement: Arrangement, path: str | Path) -> Path:

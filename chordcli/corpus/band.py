@@ -11,7 +11,7 @@ except for the tracks taken over from a source MIDI file.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +27,9 @@ __all__ = [
     "COMP_PROGRAMS",
     "DRUM_PATTERNS",
     "LEAD_PROGRAMS",
+    "MORE_BASS_PATTERNS",
+    "MORE_COMP_PATTERNS",
+    "MORE_DRUM_PATTERNS",
     "PAD_PROGRAMS",
     "BandStyle",
     "band_parts",
@@ -55,8 +58,15 @@ COMP_PATTERNS: tuple[str, ...] = ("whole", "half", "quarter", "eighth", "push", 
 BASS_PATTERNS: tuple[str, ...] = ("whole", "half", "quarter", "eighth", "push", "octave")
 #: Drum grooves (see :func:`drum_part`).
 DRUM_PATTERNS: tuple[str, ...] = ("rock", "halftime", "ballad", "disco", "sparse")
+#: Further bass rhythms (the ``v2`` corpus): 3-3-2 eighths.
+MORE_BASS_PATTERNS: tuple[str, ...] = ("dotted",)
+#: Further drum grooves (the ``v2`` corpus): jazz ride, dance, driving rock, folk train beat.
+MORE_DRUM_PATTERNS: tuple[str, ...] = ("swing", "dance", "double", "train")
+#: Further comping rhythms (the ``v2`` corpus; see :func:`comp_part`).
+MORE_COMP_PATTERNS: tuple[str, ...] = ("anticipation", "backbeat")
 
 _KICK, _SNARE, _STICK, _HAT, _OPEN_HAT, _RIDE, _CRASH, _PEDAL_HAT = 36, 38, 37, 42, 46, 51, 49, 44
+_CLAP, _RIDE_BELL = 39, 53
 
 
 @dataclass(frozen=True)
@@ -144,6 +154,7 @@ def voicing(
     previous: Sequence[int] | None = None,
     rng: np.random.Generator | None = None,
     open_voicing: bool = False,
+    lowest_pc: int | None = None,
 ) -> list[int]:
     """Voice a chord label: every pitch class of the label once, near the previous voicing.
 
@@ -159,6 +170,8 @@ def voicing(
         Chooses the inversion when there is no previous voicing.
     open_voicing : bool, optional
         Move the second-lowest note up an octave (a spread voicing).
+    lowest_pc : int, optional
+        Keep only the inversions with this pitch class lowest (a slash chord's bass).
 
     Returns
     -------
@@ -176,6 +189,8 @@ def voicing(
         if open_voicing and len(notes) >= 3:
             notes = sorted([notes[0], *notes[2:], notes[1] + 12])
         candidates.append(notes)
+    if lowest_pc is not None:
+        candidates = [n for n in candidates if n[0] % 12 == lowest_pc] or candidates
     if previous:
         centre = float(np.mean(previous))
         return min(candidates, key=lambda n: (abs(float(np.mean(n)) - centre), n[0]))
@@ -261,6 +276,10 @@ def _comp_positions(pattern: str, bar: int, sub: int = 2) -> set[int]:
         return set(range(0, n, sub))
     if pattern == "push":
         return {p for p in (0, sub + 1, 2 * sub + 2) if p < n and (bar >= 4 or p < 2 * sub)}
+    if pattern == "anticipation":  # 1, the last eighth of beat 2, 4
+        return {p for p in (0, 2 * sub - 1, 3 * sub) if p < n}
+    if pattern == "backbeat":
+        return {p for p in (sub, 3 * sub) if p < n} or {0}
     return set(range(n))  # eighth, arpeggio
 
 
@@ -276,6 +295,8 @@ def comp_part(
     name: str = "comp",
     held: bool = False,
     subdivisions: int = 2,
+    slash_lowest: bool = False,
+    voicer: Callable[[str], list[int]] | None = None,
 ) -> Part:
     """Comp the chords: every pitch class of each label, struck at its start and in rhythm.
 
@@ -301,6 +322,10 @@ def comp_part(
         Hold each chord for its whole segment (a pad), ignoring `pattern`.
     subdivisions : int, optional
         Eighth notes per beat (3 in compound metres).
+    slash_lowest : bool, optional
+        Voice a slash chord with its written bass lowest (an inversion heard in the chord).
+    voicer : callable, optional
+        ``voicer(label) -> MIDI notes`` replaces :func:`voicing` (e.g. power chords).
 
     Returns
     -------
@@ -329,8 +354,17 @@ def comp_part(
     for i, chord in enumerate(chords):
         if chord.label in ("N", "X"):
             continue
+        if voicer is not None:
+            voicings[i] = voicer(chord.label)
+            continue
+        lowest = parse_chord(chord.label).bass_pc if slash_lowest else None
         previous = voicing(
-            chord.label, low=low, previous=previous, rng=rng, open_voicing=rng.random() < 0.3
+            chord.label,
+            low=low,
+            previous=previous,
+            rng=rng,
+            open_voicing=rng.random() < 0.3,
+            lowest_pc=lowest,
         )
         voicings[i] = previous
     notes: list[Note] = []
@@ -410,6 +444,7 @@ def bass_part(
         "eighth": set(range(n)),
         "push": {p for p in (0, sub + 1, 2 * sub) if p < n},
         "octave": set(range(n)),
+        "dotted": {p for p in (0, 3, 6) if p < n},
     }[pattern]
     hits = _hits(grid, chords, positions, swing_s=swing * period, subdivisions=sub)
     low = int(rng.integers(28, 36))
@@ -432,6 +467,43 @@ def bass_part(
     return Part("bass", program, tuple(notes), pan=64)
 
 
+def _groove(pattern: str, beat: int, off: int, back: set[int], bar: int) -> list[tuple[int, int]]:
+    """Return the (drum sound, velocity) pairs of a groove at one eighth (`off` > 0: off-beat)."""
+    on = not off
+    if pattern == "rock":
+        hits = [(_KICK, 100)] if on and (beat == 1 or (beat == 3 and bar >= 4)) else []
+        hits += [(_SNARE, 95)] if on and beat in back else []
+        return hits + [(_HAT, 70 if on else 55)]
+    if pattern == "halftime":
+        hits = [(_KICK, 100)] if on and beat == 1 else []
+        hits += [(_SNARE, 95)] if on and beat == 3 else []
+        return hits + [(_HAT, 65 if on else 50)]
+    if pattern == "ballad":
+        hits = [(_KICK, 80)] if on and beat == 1 else []
+        hits += [(_STICK, 70)] if on and beat in back else []
+        return hits + [(_RIDE, 50 if on else 40)]
+    if pattern == "disco":
+        hits = [(_KICK, 100)] if on else []
+        hits += [(_SNARE, 90)] if on and beat in back else []
+        return hits + [(_OPEN_HAT if off else _HAT, 65)]
+    if pattern == "swing":  # ride pattern, hi-hat pedal on 2 and 4, feathered kick
+        hits = [(_RIDE, 70 if on else 50)] if on or beat in back else []
+        hits += [(_PEDAL_HAT, 60)] if on and beat in back else []
+        return hits + ([(_KICK, 45)] if on else [])
+    if pattern == "dance":  # kick on every beat, clap on the backbeat, open hat off the beat
+        hits = [(_KICK, 105)] if on else [(_OPEN_HAT, 70)]
+        return hits + ([(_CLAP, 90)] if on and beat in back else []) + [(_HAT, 45)]
+    if pattern == "double":  # driving rock: kick on the eighths before 1 and 3, crash-ride
+        hits = [(_KICK, 100)] if (on and beat in (1, 3)) or (off and beat in (2, 4)) else []
+        hits += [(_SNARE, 100)] if on and beat in back else []
+        return hits + [(_RIDE_BELL if on else _RIDE, 65)]
+    if pattern == "train":  # folk: brushed snare on every eighth, kick on 1 and 3
+        hits = [(_KICK, 75)] if on and beat in (1, 3) else []
+        return hits + [(_SNARE, 70 if beat in back and on else 40)]
+    # sparse
+    return ([(_KICK, 85)] if on and beat == 1 else []) + ([(_PEDAL_HAT, 55)] if on else [])
+
+
 def drum_part(
     chords: Sequence[ChordSegment],
     beats: Sequence[Beat],
@@ -440,6 +512,7 @@ def drum_part(
     rng: np.random.Generator,
     swing: float = 0.0,
     subdivisions: int = 2,
+    kit: int = 0,
 ) -> Part:
     """Play a drum groove on the beats, with a crash on every eighth downbeat.
 
@@ -450,13 +523,15 @@ def drum_part(
     beats : sequence of Beat
         The beat grid (downbeats have ``beat_in_bar == 1``).
     pattern : str
-        One of :data:`DRUM_PATTERNS`.
+        One of :data:`DRUM_PATTERNS` or :data:`MORE_DRUM_PATTERNS`.
     rng : numpy.random.Generator
         Velocities.
     swing : float, optional
         Delay of off-beat eighths, as a fraction of a beat.
     subdivisions : int, optional
         Eighth notes per beat (3 in compound metres).
+    kit : int, optional
+        GM drum kit (the part's program on the percussion channel; 0 = standard).
 
     Returns
     -------
@@ -476,36 +551,7 @@ def drum_part(
             continue
         beat, off = pos // sub + 1, pos % sub
         t = quantize_s(t + (swing * period if off and sub == 2 else 0.0))
-        sounds: list[tuple[int, int]] = []
-        if pattern == "rock":
-            if not off and (beat == 1 or (beat == 3 and bar >= 4)):
-                sounds.append((_KICK, 100))
-            if not off and beat in back:
-                sounds.append((_SNARE, 95))
-            sounds.append((_HAT, 70 if not off else 55))
-        elif pattern == "halftime":
-            if not off and beat == 1:
-                sounds.append((_KICK, 100))
-            if not off and beat == 3:
-                sounds.append((_SNARE, 95))
-            sounds.append((_HAT, 65 if not off else 50))
-        elif pattern == "ballad":
-            if not off and beat == 1:
-                sounds.append((_KICK, 80))
-            if not off and beat in back:
-                sounds.append((_STICK, 70))
-            sounds.append((_RIDE, 50 if not off else 40))
-        elif pattern == "disco":
-            if not off:
-                sounds.append((_KICK, 100))
-            if not off and beat in back:
-                sounds.append((_SNARE, 90))
-            sounds.append((_OPEN_HAT if off else _HAT, 65))
-        else:  # sparse
-            if not off and beat == 1:
-                sounds.append((_KICK, 85))
-            if not off:
-                sounds.append((_PEDAL_HAT, 55))
+        sounds = _groove(pattern, beat, off, back, bar)
         if not off and beat == 1:
             if bars_seen % 8 == 0:
                 sounds.append((_CRASH, 85))
@@ -513,7 +559,7 @@ def drum_part(
         for pitch, velocity in sounds:
             v = int(np.clip(velocity + rng.integers(-12, 8), 20, 127))
             notes.append(Note(t, quantize_s(t + 0.1), pitch, v))
-    return Part("drums", 0, tuple(notes), is_drum=True, reverb=30)
+    return Part("drums", kit, tuple(notes), is_drum=True, reverb=30)
 
 
 def melody_part(
@@ -524,6 +570,9 @@ def melody_part(
     key: int,
     rng: np.random.Generator,
     subdivisions: int = 2,
+    low: int = 60,
+    high: int = 85,
+    name: str = "melody",
 ) -> Part:
     """Improvise a simple melody: chord tones on beats, short scale steps between them.
 
@@ -542,11 +591,15 @@ def melody_part(
         Note choices.
     subdivisions : int, optional
         Eighth notes per beat (3 in compound metres).
+    low, high : int, optional
+        The melody's range: MIDI notes ``low .. high - 1`` (at least 14 semitones).
+    name : str, optional
+        Part name.
 
     Returns
     -------
     Part
-        The melody (MIDI notes 60..84).
+        The melody (MIDI notes `low` .. `high` - 1).
     """
     index = _ChordIndex(chords)
     grid = beat_grid(beats, end_s=chords[-1].end_s, subdivisions=subdivisions)
@@ -556,7 +609,7 @@ def melody_part(
     else:
         steps = (0, 2, 3, 5, 7, 8, 10) if key_is_minor(key) else (0, 2, 4, 5, 7, 9, 11)
         scale = {(tonic + s) % 12 for s in steps}
-    current = int(rng.integers(64, 76))
+    current = int(rng.integers(low + 4, high - 9))
     notes = []
     phrase_rest = False
     for g, (t, pos) in enumerate(grid):
@@ -571,16 +624,16 @@ def melody_part(
         pcs = parse_chord(chords[i].label).pitch_classes
         off = pos % subdivisions != 0
         allowed = pcs | (scale or set()) if off else pcs
-        candidates = [p for p in range(60, 85) if p % 12 in allowed and abs(p - current) <= 5]
+        candidates = [p for p in range(low, high) if p % 12 in allowed and abs(p - current) <= 5]
         if not candidates:
-            candidates = [p for p in range(60, 85) if p % 12 in pcs]
+            candidates = [p for p in range(low, high) if p % 12 in pcs]
         current = candidates[int(rng.integers(len(candidates)))]
         next_t = grid[g + 1][0] if g + 1 < len(grid) else chords[i].end_s
         length = (next_t - t) * (0.5 if off and current % 12 not in pcs else 0.95)
         end = quantize_s(min(chords[i].end_s, t + length))
         if end > t:
             notes.append(Note(t, end, current, int(rng.integers(70, 110))))
-    return Part("melody", program, tuple(notes))
+    return Part(name, program, tuple(notes))
 
 
 def band_parts(

@@ -45,6 +45,7 @@ from chordcli.corpus.render import (
     draw_mix,
     render_arrangement,
     split_soundfonts,
+    v2_soundfonts,
 )
 from chordcli.errors import ChordcliError
 from chordcli.lab import format_lab, read_lab
@@ -89,8 +90,9 @@ SOURCES: tuple[str, ...] = ("pop909", "billboard", "rare")
 #: Split choices of :func:`plan_corpus`.
 SPLITS: tuple[str, ...] = ("train", "dev", "all")
 #: How a file is played: the corpus arranger (``same``), the second arranger with a SoundFont
-#: no training file uses (``cross``), or that file degraded like a recording (``degraded``).
-VARIANTS: tuple[str, ...] = ("same", "cross", "degraded")
+#: no training file uses (``cross``), that file degraded like a recording (``degraded``), or
+#: the styles of real music with sung leads, power chords and a mixing chain (``v2``).
+VARIANTS: tuple[str, ...] = ("same", "cross", "degraded", "v2")
 #: Default output folder.
 DEFAULT_OUT = Path(".cache/corpus")
 #: Default POP909 folder (the shared data beside the checkout).
@@ -156,6 +158,10 @@ class RenderJob:
         bridge; see :func:`scale_lead`); None leaves the arrangement's mix as it is.
     variant : str
         One of :data:`VARIANTS`.
+    soundfont_pool : tuple of SoundFont
+        ``v2``: the SoundFonts each stem draws its own from (`soundfont` is the first).
+    drum_kits : tuple of SoundFont
+        ``v2``: sampled drum kits the drum stem may draw.
     """
 
     source: str
@@ -167,6 +173,8 @@ class RenderJob:
     stem: str
     lead_db: tuple[float, float] | None = None
     variant: str = "same"
+    soundfont_pool: tuple[SoundFont, ...] = ()
+    drum_kits: tuple[SoundFont, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -304,6 +312,10 @@ def plan_corpus(
         else:
             font = train_fonts[_hash_int(f"{seed}:font:{source}:{song_id}") % len(train_fonts)]
         folder = song_split_ if variant == "same" else f"{song_split_}-{variant}"
+        pool: tuple[tuple[SoundFont, ...], tuple[SoundFont, ...]] = ((), ())
+        if variant == "v2":
+            pool = _v2_pool(soundfonts, song_split_)
+            font = pool[0][0]
         jobs.append(
             RenderJob(
                 source=source,
@@ -315,9 +327,25 @@ def plan_corpus(
                 stem=f"{folder}/{source}/{song_id}",
                 lead_db=lead_db,
                 variant=variant,
+                soundfont_pool=pool[0],
+                drum_kits=pool[1],
             )
         )
     return jobs
+
+
+def _v2_pool(
+    soundfonts: Sequence[SoundFont], split: str
+) -> tuple[tuple[SoundFont, ...], tuple[SoundFont, ...]]:
+    """Return the SoundFonts and drum kits a ``v2`` file draws its stems' from.
+
+    These are the training sets (:func:`~chordcli.corpus.render.v2_soundfonts`), or the dev
+    SoundFont alone for a dev file.
+    """
+    if split == "dev":
+        return (split_soundfonts(list(soundfonts))[1],), ()
+    melodic, kits = v2_soundfonts(list(soundfonts))
+    return tuple(melodic), tuple(kits)
 
 
 LEAD_PARTS = ("melody", "bridge")
@@ -390,6 +418,10 @@ def arrange_job(job: RenderJob) -> Arrangement:
     arrangement = _arrange_source(job)
     if job.variant == "same":
         return arrangement
+    if job.variant == "v2":
+        from chordcli.corpus.styles import v2_arrangement
+
+        return v2_arrangement(arrangement, rng=np.random.default_rng([job.seed, 5]))
     from chordcli.corpus.cross import cross_arrangement
 
     return cross_arrangement(arrangement, rng=np.random.default_rng([job.seed, 3]))
@@ -473,7 +505,17 @@ def render_job(job: RenderJob, out_dir: str | Path) -> RenderResult:
             arrangement = scale_lead(arrangement, lead_gain_db)
         mix = draw_mix(np.random.default_rng(job.seed + 1))
         audio = _cross_audio(job, Path(out_dir), arrangement)
-        if audio is None:
+        v2_record = None
+        if job.variant == "v2":
+            from chordcli.corpus.mixing import render_v2
+
+            audio, v2_record = render_v2(
+                arrangement,
+                soundfonts=list(job.soundfont_pool),
+                drum_kits=list(job.drum_kits),
+                seed=job.seed,
+            )
+        elif audio is None:
             audio = render_arrangement(
                 arrangement, job.soundfont, mix=mix, sample_rate_hz=SAMPLE_RATE_HZ
             )
@@ -511,6 +553,9 @@ def render_job(job: RenderJob, out_dir: str | Path) -> RenderResult:
             entry["variant"] = job.variant
         if degradation is not None:
             entry["degradation"] = degradation.to_dict()
+        if v2_record is not None:
+            entry.update(mix=v2_record["synth"], stems=v2_record["stems"])
+            entry["effects"] = v2_record["effects"]
         write_text_atomic(base.with_suffix(".key"), keys, overwrite=True)
         write_text_atomic(base.with_suffix(".beats"), beats, overwrite=True)
         with atomic_path(base.with_suffix(".flac"), overwrite=True) as tmp:
@@ -686,9 +731,13 @@ def corpus_balance(out_dir: str | Path) -> Balance:
     labs = [
         lab
         for lab in sorted(out_dir.glob("*/*/*.lab"))
-        if lab.parent.parent.name in ("train", "dev") and lab.with_suffix(".flac").is_file()
+        if lab.parent.parent.name in _BALANCE_FOLDERS and lab.with_suffix(".flac").is_file()
     ]
-    return balance_of((lab.parent.parent.name, read_lab(lab)) for lab in labs)
+    return balance_of((_BALANCE_FOLDERS[lab.parent.parent.name], read_lab(lab)) for lab in labs)
+
+
+# folders counted by corpus_balance, and their split
+_BALANCE_FOLDERS = {"train": "train", "dev": "dev", "train-v2": "train", "dev-v2": "dev"}
 
 
 def _planned_labels(job: RenderJob) -> tuple[str, tuple[ChordSegment, ...]]:

@@ -23,6 +23,9 @@ from chordcli.errors import ChordcliError
 
 __all__ = [
     "DEV_SOUNDFONTS",
+    "DRUM_SOUNDFONTS",
+    "EVALUATION_SOUNDFONT_PREFIX",
+    "PARTIAL_SOUNDFONTS",
     "SAMPLE_RATE_HZ",
     "SOUNDFONT_DIRS",
     "MixSettings",
@@ -31,11 +34,14 @@ __all__ = [
     "SoundFont",
     "cross_soundfonts",
     "draw_mix",
+    "evaluation_soundfont_paths",
     "find_soundfonts",
     "postprocess",
     "render_arrangement",
     "select_soundfonts",
     "split_soundfonts",
+    "synthesize",
+    "v2_soundfonts",
 ]
 
 #: Sample rate of rendered audio.
@@ -47,6 +53,15 @@ DEV_SOUNDFONTS: tuple[str, ...] = ("sf_GMbank.sf2", "FluidR3Mono_GM.sf3")
 #: SoundFonts no training or dev-same file uses: only the ``cross`` and ``degraded`` variants
 #: (dev-cross) render with them, beside the dev SoundFont (:func:`cross_soundfonts`).
 CROSS_SOUNDFONTS: tuple[str, ...] = ("OPL-3_FM_128M.sf2",)
+#: Name prefix of the SoundFont reserved for the project's held-out evaluation (MuseScore
+#: General): no corpus file uses it, nor the file a link of that name points to.
+EVALUATION_SOUNDFONT_PREFIX = "musescore_general"
+#: Single drum kits (avldrums.lv2-soundfont, preset 0 of bank 0 is the kit): the ``v2``
+#: variant plays its drum parts with them; nothing else uses them.
+DRUM_SOUNDFONTS: tuple[str, ...] = ("Black_Pearl_4_LV2.sf2", "Red_Zeppelin_4_LV2.sf2")
+#: SoundFonts that are not a General MIDI set on their own (fluid-soundfont-gs holds only the
+#: GS variation sounds); no render uses them.
+PARTIAL_SOUNDFONTS: tuple[str, ...] = ("FluidR3_GS.sf2",)
 _POLYPHONY = 64
 
 
@@ -149,8 +164,10 @@ def split_soundfonts(soundfonts: list[SoundFont]) -> tuple[list[SoundFont], Soun
     """Split SoundFonts into the training set and the one held out for dev renders.
 
     The dev SoundFont is the first of :data:`DEV_SOUNDFONTS` that is installed; the others
-    are for training, except :data:`CROSS_SOUNDFONTS` (kept for dev-cross). With a single
-    SoundFont installed it serves both (as in CI).
+    are for training, except :data:`CROSS_SOUNDFONTS` (kept for dev-cross), the drum kits and
+    partial sets (:data:`DRUM_SOUNDFONTS`, :data:`PARTIAL_SOUNDFONTS`) and the evaluation
+    SoundFont (:data:`EVALUATION_SOUNDFONT_PREFIX`). With a single SoundFont installed it
+    serves both (as in CI).
 
     Parameters
     ----------
@@ -176,11 +193,64 @@ def split_soundfonts(soundfonts: list[SoundFont]) -> tuple[list[SoundFont], Soun
         )
     by_name = {s.name: s for s in soundfonts}
     dev = next((by_name[n] for n in DEV_SOUNDFONTS if n in by_name), None)
-    usable = [s for s in soundfonts if s.name not in CROSS_SOUNDFONTS] or list(soundfonts)
+    kept_out = CROSS_SOUNDFONTS + DRUM_SOUNDFONTS + PARTIAL_SOUNDFONTS
+    usable = [
+        s
+        for s in soundfonts
+        if s.name not in kept_out and not s.name.lower().startswith(EVALUATION_SOUNDFONT_PREFIX)
+    ] or list(soundfonts)
     if dev is None:
         dev = usable[-1]
     train = [s for s in usable if s != dev] or [dev]
     return train, dev
+
+
+def evaluation_soundfont_paths(dirs: tuple[Path, ...] | list[Path] = SOUNDFONT_DIRS) -> set[Path]:
+    """Return the real files behind every SoundFont named like the evaluation one.
+
+    On a machine without the MuseScore General package, ``MuseScore_General.sf3`` is a link
+    (through Debian's alternatives) to another installed SoundFont; the evaluation then plays
+    that file, so it is reserved as well.
+    """
+    found = set()
+    for folder in dirs:
+        folder = Path(folder)
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            if path.name.lower().startswith(EVALUATION_SOUNDFONT_PREFIX):
+                try:
+                    found.add(path.resolve(strict=True))
+                except OSError:
+                    continue
+    return found
+
+
+def v2_soundfonts(
+    soundfonts: list[SoundFont], *, reserved: set[Path] | None = None
+) -> tuple[list[SoundFont], list[SoundFont]]:
+    """Split SoundFonts for ``v2`` training renders: melodic sets and drum kits.
+
+    Parameters
+    ----------
+    soundfonts : list of SoundFont
+        Installed SoundFonts.
+    reserved : set of Path, optional
+        Real files reserved for evaluation (default :func:`evaluation_soundfont_paths`).
+
+    Returns
+    -------
+    melodic : list of SoundFont
+        The training SoundFonts of :func:`split_soundfonts` without the reserved files (all
+        of them if that leaves none, as with a single SoundFont in CI).
+    drum_kits : list of SoundFont
+        The installed :data:`DRUM_SOUNDFONTS`.
+    """
+    reserved = evaluation_soundfont_paths() if reserved is None else reserved
+    train, _ = split_soundfonts(soundfonts)
+    melodic = [s for s in train if s.path not in reserved] or train
+    kits = [s for s in soundfonts if s.name in DRUM_SOUNDFONTS and s.path not in reserved]
+    return melodic, kits
 
 
 def cross_soundfonts(soundfonts: list[SoundFont]) -> list[SoundFont]:
@@ -360,6 +430,27 @@ def render_arrangement(
     RenderError
         If FluidSynth is not installed or fails.
     """
+    audio = synthesize(arrangement, soundfont, mix=mix, sample_rate_hz=sample_rate_hz)
+    return postprocess(audio, sample_rate_hz=sample_rate_hz, mix=mix)
+
+
+def synthesize(
+    arrangement: Arrangement,
+    soundfont: SoundFont | str | os.PathLike[str],
+    *,
+    mix: MixSettings,
+    sample_rate_hz: int = SAMPLE_RATE_HZ,
+) -> np.ndarray:
+    """Render an arrangement with FluidSynth only (no post-processing).
+
+    Parameters and errors as :func:`render_arrangement` (`mix` gives FluidSynth's reverb and
+    chorus).
+
+    Returns
+    -------
+    ndarray, shape (round(duration_s * sample_rate_hz), 2), float32
+        FluidSynth's output, trimmed or padded to the arrangement's length.
+    """
     import soundfile
 
     path = Path(soundfont.path if isinstance(soundfont, SoundFont) else soundfont)
@@ -397,10 +488,10 @@ def render_arrangement(
                 + (detail[-1] if detail else f"exit {proc.returncode}"),
                 hint="check the SoundFont with 'fluidsynth -ni SOUNDFONT'",
             )
-        audio, sr = soundfile.read(str(wav_path), dtype="float32", always_2d=True)
+        audio, _ = soundfile.read(str(wav_path), dtype="float32", always_2d=True)
     n = round(arrangement.duration_s * sample_rate_hz)
     if audio.shape[1] == 1:
         audio = np.repeat(audio, 2, axis=1)
     if len(audio) < n:
         audio = np.concatenate([audio, np.zeros((n - len(audio), 2), np.float32)])
-    return postprocess(audio[:n, :2], sample_rate_hz=sr, mix=mix)
+    return audio[:n, :2]
