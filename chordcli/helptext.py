@@ -254,9 +254,11 @@ OPTIONS: dict[str, dict[str, dict[str, Any]]] = {
         ),
         "variant": _option(
             help="How to play the songs: 'same' (the corpus arranger), 'cross' (a second "
-            "arranger and a SoundFont no training file uses) or 'degraded' (the cross file "
-            "with room, compression, band limits, noise and a tuning offset); cross and "
-            "degraded files go to <split>-<variant>/ (docs/training.md, dev-cross).",
+            "arranger and a SoundFont no training file uses), 'degraded' (the cross file "
+            "with room, compression, band limits, noise and a tuning offset) or 'v2' (seven "
+            "styles with sung leads, power-chord guitars, drum kits, tuning offsets and a "
+            "mixing chain per song); files of a variant go to <split>-<variant>/ "
+            "(docs/training.md).",
         ),
         "every": _option(
             min=1, help="Render every K-th song of each source (after the split; a subset)."

@@ -24,9 +24,17 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from chordcli.corpus.arrangement import Arrangement
-from chordcli.corpus.render import SAMPLE_RATE_HZ, SoundFont, draw_mix, synthesize
+from chordcli.corpus.render import SAMPLE_RATE_HZ, SoundFont, draw_mix, render_arrangement
 
-__all__ = ["STEMS", "MixChain", "apply_chain", "draw_chain", "render_v2", "stem_of"]
+__all__ = [
+    "STEMS",
+    "MixChain",
+    "apply_chain",
+    "draw_chain",
+    "render_v2",
+    "song_chain",
+    "stem_of",
+]
 
 #: Stems of a ``v2`` render, in mixing order.
 STEMS: tuple[str, ...] = ("band", "drums", "guitar", "lead")
@@ -99,6 +107,13 @@ def draw_chain(rng: np.random.Generator) -> MixChain:
         loudness_dbfs=float(rng.uniform(-20, -10)),
         limiter_db=float(rng.uniform(-6, -0.5)),
     )
+
+
+def song_chain(seed: int) -> MixChain:
+    """Return the effect settings :func:`render_v2` draws for a job's seed (no audio)."""
+    rng = np.random.default_rng([seed, 6])
+    draw_mix(rng)
+    return draw_chain(rng)
 
 
 def _stem_board(stem: str, chain: MixChain):
@@ -233,7 +248,7 @@ def render_v2(
 
     rng = np.random.default_rng([seed, 6])
     synth = draw_mix(rng)
-    chain = draw_chain(rng)
+    chain = draw_chain(rng)  # the same draws as song_chain(seed)
     stems, fonts = {}, {}
     for name in STEMS:
         parts = [p for p in arrangement.parts if stem_of(p.name) == name]
@@ -244,7 +259,9 @@ def render_v2(
         if font in drum_kits:  # a single kit: the drum part plays it on a melodic channel
             parts = [dataclasses.replace(p, is_drum=False, program=0) for p in parts]
         sub = dataclasses.replace(arrangement, parts=tuple(parts))
-        stems[name] = synthesize(sub, font, mix=synth, sample_rate_hz=sample_rate_hz)
+        stems[name] = render_arrangement(
+            sub, font, mix=synth, sample_rate_hz=sample_rate_hz, raw=True
+        )
         fonts[name] = font.name
     if "band" not in stems:
         n = round(arrangement.duration_s * sample_rate_hz)

@@ -40,7 +40,6 @@ __all__ = [
     "render_arrangement",
     "select_soundfonts",
     "split_soundfonts",
-    "synthesize",
     "v2_soundfonts",
 ]
 
@@ -406,6 +405,7 @@ def render_arrangement(
     *,
     mix: MixSettings,
     sample_rate_hz: int = SAMPLE_RATE_HZ,
+    raw: bool = False,
 ) -> np.ndarray:
     """Render an arrangement to stereo audio with FluidSynth and post-process it.
 
@@ -419,6 +419,8 @@ def render_arrangement(
         Effects and mix.
     sample_rate_hz : int, optional
         Output sample rate.
+    raw : bool, optional
+        Return FluidSynth's output without :func:`postprocess` (for stems mixed later).
 
     Returns
     -------
@@ -429,27 +431,6 @@ def render_arrangement(
     ------
     RenderError
         If FluidSynth is not installed or fails.
-    """
-    audio = synthesize(arrangement, soundfont, mix=mix, sample_rate_hz=sample_rate_hz)
-    return postprocess(audio, sample_rate_hz=sample_rate_hz, mix=mix)
-
-
-def synthesize(
-    arrangement: Arrangement,
-    soundfont: SoundFont | str | os.PathLike[str],
-    *,
-    mix: MixSettings,
-    sample_rate_hz: int = SAMPLE_RATE_HZ,
-) -> np.ndarray:
-    """Render an arrangement with FluidSynth only (no post-processing).
-
-    Parameters and errors as :func:`render_arrangement` (`mix` gives FluidSynth's reverb and
-    chorus).
-
-    Returns
-    -------
-    ndarray, shape (round(duration_s * sample_rate_hz), 2), float32
-        FluidSynth's output, trimmed or padded to the arrangement's length.
     """
     import soundfile
 
@@ -494,4 +475,6 @@ def synthesize(
         audio = np.repeat(audio, 2, axis=1)
     if len(audio) < n:
         audio = np.concatenate([audio, np.zeros((n - len(audio), 2), np.float32)])
-    return audio[:n, :2]
+    if raw:
+        return audio[:n, :2]
+    return postprocess(audio[:n, :2], sample_rate_hz=sample_rate_hz, mix=mix)

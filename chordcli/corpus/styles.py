@@ -393,9 +393,9 @@ def v2_arrangement(arrangement: Arrangement, *, rng: np.random.Generator) -> Arr
     Parameters
     ----------
     arrangement : Arrangement
-        The song as the corpus arranges it (POP909, Billboard or rare-quality piece).
+        A POP909 song, Billboard progression or rare-quality piece as the corpus plays it.
     rng : numpy.random.Generator
-        Every choice.
+        Source of the style, parts, patterns, programs, timing, tuning and mix choices.
 
     Returns
     -------
