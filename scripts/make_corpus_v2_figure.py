@@ -23,7 +23,7 @@ from chordcli.corpus.styles import GM_FAMILIES, STYLES, gm_family
 from theory.vocabulary import N_CLASS, QUALITIES, chord_class, class_quality
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "img" / "corpus_v2.png"
-PARTS = ("comp", "power", "pad", "bass", "melody", "bridge", "piano")
+PARTS = ("comp", "power", "pad", "bass", "melody", "bridge", "piano", "fx")
 
 
 def plan_entries(every: int, pop909: str, billboard: str) -> list[dict]:

@@ -43,6 +43,7 @@ from theory import parse_chord
 __all__ = [
     "FX_PROGRAMS",
     "STYLES",
+    "STYLE_WEIGHTS",
     "TUNING_SHARE",
     "VOICE_PROGRAMS",
     "VOICE_RANGES",
@@ -124,7 +125,7 @@ STYLES: dict[str, Style] = {
         bass_patterns=("eighth", "quarter", "push", "octave", "dotted"),
         drum_patterns=("rock", "disco", "halftime", "dance"),
         kits=(0, 8, 16, 24, 25),
-        power=0.15,
+        power=0.25,
         swing=0.1,
     ),
     "rock": Style(
@@ -197,6 +198,11 @@ STYLES: dict[str, Style] = {
         swing=0.15,
     ),
 }
+#: How often each style is drawn (rock and pop bands are the commonest records).
+STYLE_WEIGHTS: dict[str, float] = {
+    "pop": 0.2, "rock": 0.22, "ballad": 0.12, "jazz": 0.1, "orchestral": 0.12,
+    "electronic": 0.14, "folk": 0.1,
+}  # fmt: skip
 # parts of the source arrangement kept (with new programs); the others are replaced
 _KEPT_PARTS = ("melody", "bridge", "piano")
 
@@ -404,7 +410,9 @@ def v2_arrangement(arrangement: Arrangement, *, rng: np.random.Generator) -> Arr
         melody often sung), a new accompaniment, humanised; ``info['v2']`` records the style,
         the pattern of each part, the sung voice and the tuning offset.
     """
-    style_name = _pick(rng, tuple(STYLES))
+    names = tuple(STYLES)
+    weights = np.array([STYLE_WEIGHTS[n] for n in names])
+    style_name = names[int(rng.choice(len(names), p=weights / weights.sum()))]
     style = STYLES[style_name]
     song = arrangement
     kept = {p.name: p for p in song.parts if p.name in _KEPT_PARTS}
