@@ -56,6 +56,11 @@ NAMES = tuple(q.name or "maj" for q in QUALITIES) + ("N",)
 #: A quality or N may take this multiple of its reference share (or MIN_SHARE) of the time.
 SHARE_FACTOR = 1.25
 MIN_SHARE = 0.005
+#: With --guard, no group of songs may lose more than this of these scores.
+GUARDED = ("majmin", "sevenths", "tetrads")
+GUARD_SLACK = 0.005
+#: Share of chord time in four-or-more-tone chords that makes a song ``rich``.
+RICH_SHARE = 0.4
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ class Calibration:
     bass_weight: float = 0.0
     vector_weight: float = 0.0
     bass_root_min_prob: float | None = None
+    quality_bias: tuple[float, ...] | None = None
 
     def settings(self, train_share: np.ndarray, reference: np.ndarray) -> DecoderSettings:
         prior = calibrated_log_prior(
@@ -80,6 +86,7 @@ class Calibration:
             reference_strength=self.reference_strength,
             no_chord_bias=self.no_chord_bias,
             floor=self.reference_floor,
+            quality_bias=None if self.quality_bias is None else np.array(self.quality_bias),
         )
         return DecoderSettings(
             class_log_prior=prior,
@@ -133,12 +140,14 @@ def score_paths(songs: list[SongOutput], paths: list[tuple[np.ndarray, np.ndarra
 
     majmin, sevenths and root follow ``mir_eval.chord`` (majmin: root and the first 8
     semitones, on reference frames that are maj, min or N; sevenths: root and all semitones,
-    on maj, min, maj7, 7, min7 or N); ``majmin_inv`` also needs the bass; ``accuracy`` is the
+    on maj, min, maj7, 7, min7 or N; tetrads: root and all semitones, on every frame);
+    ``majmin_inv`` also needs the bass; ``accuracy`` is the
     exact class; ``acc_class`` the mean recall of the qualities (and N) with reference time;
     ``inv_root`` the root accuracy on frames whose reference bass is not its root; ``share``
     the share of time each quality and N are called (``ref_share``: in the references).
     """
-    tot = {k: 0.0 for k in ("root", "majmin", "majmin_inv", "sevenths", "accuracy", "inv_root")}
+    keys = ("root", "majmin", "majmin_inv", "sevenths", "tetrads", "accuracy", "inv_root")
+    tot = dict.fromkeys(keys, 0.0)
     den = dict.fromkeys(tot, 0.0)
     hits_q = np.zeros(N_QUALITIES + 1)
     ref_q = np.zeros(N_QUALITIES + 1)
@@ -160,6 +169,7 @@ def score_paths(songs: list[SongOutput], paths: list[tuple[np.ndarray, np.ndarra
             ("majmin", mm, mm_valid),
             ("majmin_inv", mm & bass_ok, mm_valid),
             ("sevenths", sv, sv_valid),
+            ("tetrads", sv, np.ones_like(ok[ok])),
             ("accuracy", ref == est, np.ones_like(ok[ok])),
             ("inv_root", eq_root, inverted),
         ):
@@ -279,39 +289,112 @@ def training_shares(run: Path, data: Path, cache: Path) -> np.ndarray:
     return np.maximum(share, 1e-6)  # a quality never seen must not get an infinite prior
 
 
-def objective(scores: dict) -> float:
-    """Mean of majmin, majmin_inv, sevenths and accuracy, minus 2 x the total share excess."""
+def song_groups(songs: list[SongOutput]) -> dict[str, list[int]]:
+    """Song indices per source, and ``rich``: songs with >= 40 % of their chord time in tetrads+.
+
+    The ``rich`` group stands for music that lives on four-tone chords (jazz, soul, ballads):
+    a prior fitted on mostly triadic pop must not take its sevenths away.
+    """
+    tones = np.array([len(q.intervals) for q in QUALITIES] + [0])
+    groups: dict[str, list[int]] = {}
+    for i, song in enumerate(songs):
+        groups.setdefault(song.source, []).append(i)
+        ref = song.ref_chord[(song.ref_chord >= 0) & (song.ref_chord != N_CLASS)]
+        if ref.size and (tones[class_quality_indices(ref)] >= 4).mean() >= RICH_SHARE:
+            groups.setdefault("rich", []).append(i)
+    return groups
+
+
+def group_scores(songs: list[SongOutput], paths: list, groups: dict[str, list[int]]) -> dict:
+    """:func:`score_paths` of every group of songs."""
+    return {
+        name: score_paths([songs[i] for i in members], [paths[i] for i in members])
+        for name, members in groups.items()
+    }
+
+
+def guard_shortfall(scores: dict[str, dict], floors: dict[str, dict]) -> float:
+    """Total by which any group's guarded score falls below its floor minus the slack."""
+    return sum(max(0.0, floors[g][k] - GUARD_SLACK - scores[g][k]) for g in floors for k in GUARDED)
+
+
+def objective(scores: dict, excess_weight: float = 2.0) -> float:
+    """Mean of majmin, majmin_inv, sevenths and accuracy, minus 2 x the total share excess.
+
+    With a guard (``scores["shortfall"]``, see :func:`guard_shortfall`) minus 4 x the
+    shortfall too: no group of songs may lose majmin, sevenths or tetrads to the fit.
+    """
     excess = share_excess(scores["share"], scores["ref_share"]).sum()
     keys = ("majmin", "majmin_inv", "sevenths", "accuracy")
-    return sum(scores[k] for k in keys) / len(keys) - 2.0 * excess
+    mean = sum(scores[k] for k in keys) / len(keys)
+    return mean - excess_weight * excess - 4.0 * scores.get("shortfall", 0.0)
+
+
+def hold_back(songs, train_share, reference, cal: Calibration, log, *, rounds: int = 8):
+    """Lower the prior of each quality called over its cap until none is; return the result.
+
+    The cap is max(1.25 x the quality's reference share, 0.5 %) (:func:`share_excess`). Each
+    round decodes every song and moves the log-prior of every over-called quality down by
+    the log-ratio of its share to 90 % of its cap; a quality never gains.
+    """
+    bias = np.zeros(N_QUALITIES + 1) if cal.quality_bias is None else np.array(cal.quality_bias)
+    for round_ in range(rounds + 1):
+        cal = replace(cal, quality_bias=tuple(round(float(b), 4) for b in bias))
+        scores = score_paths(songs, decode_all(songs, cal.settings(train_share, reference)))
+        cap = np.maximum(SHARE_FACTOR * scores["ref_share"], MIN_SHARE)
+        over = np.flatnonzero(scores["share"] > cap)
+        log(
+            f"hold back, round {round_}: majmin {scores['majmin']:.4f} "
+            f"sevenths {scores['sevenths']:.4f} acc {scores['accuracy']:.4f} over-called "
+            + (", ".join(f"{NAMES[q]} {100 * scores['share'][q]:.2f}" for q in over) or "none")
+        )
+        if over.size == 0 or round_ == rounds:
+            return cal, scores
+        bias[over] -= np.log(scores["share"][over] / (0.9 * cap[over]))
+    raise AssertionError("unreachable")
 
 
 GRIDS = {
-    "prior_strength": (0.75, 1.0),
-    "reference_strength": (0.5, 0.75, 1.0),
+    "prior_strength": (0.5, 0.75, 1.0),
+    "reference_strength": (0.25, 0.5, 0.75, 1.0),
     "no_chord_bias": (-2.0, -1.0, 0.0),
-    "tone_weight": (0.0, 1.0, 2.0),
+    "tone_weight": (0.0, 1.0, 2.0, 3.0, 4.0),
     "bass_weight": (-0.5, 0.0, 0.5),
     "bass_root_min_prob": (None, 0.35),
 }
 
 
 def search(
-    songs, train_share, reference, start: Calibration, log, *, passes: int = 2
+    songs,
+    train_share,
+    reference,
+    start: Calibration,
+    log,
+    *,
+    passes: int = 2,
+    floors=None,
+    excess_weight: float = 2.0,
 ) -> list[tuple]:
-    """Coordinate search over :data:`GRIDS`; return every (calibration, scores) evaluated."""
+    """Coordinate search over :data:`GRIDS`; return every (calibration, scores) evaluated.
+
+    `floors` (group -> scores, see :func:`guard_shortfall`) guards groups of songs;
+    `excess_weight` weighs the over-called share in :func:`objective`.
+    """
     seen: dict[Calibration, dict] = {}
+    groups = song_groups(songs)
 
     def evaluate(cal: Calibration) -> dict:
         if cal not in seen:
-            seen[cal] = score_paths(songs, decode_all(songs, cal.settings(train_share, reference)))
-            s = seen[cal]
+            paths = decode_all(songs, cal.settings(train_share, reference))
+            seen[cal] = s = score_paths(songs, paths)
+            if floors:
+                s["shortfall"] = guard_shortfall(group_scores(songs, paths, groups), floors)
             log(
                 f"{cal}: majmin {s['majmin']:.4f} sevenths {s['sevenths']:.4f} "
                 f"acc {s['accuracy']:.4f} acc_class {s['acc_class']:.4f} "
                 f"inv_root {s['inv_root']:.4f} N {s['share'][-1]:.4f} "
                 f"excess {share_excess(s['share'], s['ref_share']).sum():.4f} "
-                f"-> {objective(s):.4f}"
+                f"shortfall {s.get('shortfall', 0.0):.4f} -> {objective(s, excess_weight):.4f}"
             )
         return seen[cal]
 
@@ -320,26 +403,27 @@ def search(
         for name, grid in GRIDS.items():
             for value in grid:
                 evaluate(replace(best, **{name: value}))
-            best = max((replace(best, **{name: v}) for v in grid), key=lambda c: objective(seen[c]))
+            best = max(
+                (replace(best, **{name: v}) for v in grid),
+                key=lambda c: objective(seen[c], excess_weight),
+            )
     return [(best, seen[best])] + [(c, s) for c, s in seen.items() if c != best]
 
 
 def report(songs: list[SongOutput], systems: dict[str, DecoderSettings]) -> None:
     """Print Markdown tables of every system per source and per quality (no search)."""
-    keys = ("root", "majmin", "majmin_inv", "sevenths", "accuracy", "acc_class", "inv_root")
-    sources = sorted({s.source for s in songs})
+    keys = ("root", "majmin", "majmin_inv", "sevenths", "tetrads", "accuracy", "acc_class")
+    keys += ("inv_root",)
+    groups = {**song_groups(songs), "all": list(range(len(songs)))}
     scores = {}
     for name, settings in systems.items():
         paths = decode_all(songs, settings)
-        for source in [*sources, "all"]:
-            chosen = [i for i, s in enumerate(songs) if source in ("all", s.source)]
-            scores[name, source] = score_paths(
-                [songs[i] for i in chosen], [paths[i] for i in chosen]
-            )
-    print("| decoder | source | songs | " + " | ".join(keys) + " | N called % | over-called |")
+        for group, values in group_scores(songs, paths, groups).items():
+            scores[name, group] = values
+    print("| decoder | songs | n | " + " | ".join(keys) + " | N called % | over-called |")
     print("|---|---|---:|" + "---:|" * (len(keys) + 1) + "---|")
-    for source in [*sources, "all"]:
-        n = sum(source in ("all", s.source) for s in songs)
+    for source, members in groups.items():
+        n = len(members)
         for name in systems:
             s = scores[name, source]
             over = share_excess(s["share"], s["ref_share"])
@@ -383,6 +467,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--passes", type=int, default=2, help="coordinate-search passes")
     parser.add_argument("--write", action="store_true", help="store the result in config.json")
     parser.add_argument(
+        "--hold-back",
+        action="store_true",
+        help="search without the over-call penalty, then lower the prior of each quality "
+        "called over its cap (max(1.25 x reference share, 0.5 %%)) until none is",
+    )
+    parser.add_argument(
+        "--guard",
+        type=Path,
+        metavar="CONFIG",
+        help="a config.json (or decoder section) whose majmin, sevenths and tetrads per source "
+        "and on the four-tone-rich songs no fitted setting may lose (beyond 0.5 points)",
+    )
+    parser.add_argument(
         "--report",
         action="append",
         metavar="NAME=CONFIG",
@@ -421,10 +518,30 @@ def main(argv: list[str] | None = None) -> int:
         bass_weight=float(section.get("bass_weight", 0.0)),
         vector_weight=float(section.get("vector_weight", 0.0)),
     )
+    floors = None
+    if args.guard is not None:
+        data = json.loads(args.guard.read_text(encoding="utf-8"))
+        guard = DecoderSettings.from_config(data.get("decoder", data))
+        floors = group_scores(songs, decode_all(songs, guard), song_groups(songs))
+        for name, values in floors.items():
+            print(f"guard {name}: " + ", ".join(f"{k} {values[k]:.4f}" for k in GUARDED))
+
+    def log(message: str) -> None:
+        print(message, flush=True)
+
     results = search(
-        songs, train_share, reference, start, lambda m: print(m, flush=True), passes=args.passes
+        songs,
+        train_share,
+        reference,
+        start,
+        log,
+        passes=args.passes,
+        floors=floors,
+        excess_weight=0.0 if args.hold_back else 2.0,
     )
     best, scores = results[0]
+    if args.hold_back:
+        best, scores = hold_back(songs, train_share, reference, best, log)
     print(f"chosen: {best}")
     print("quality      ref %  called %  recall")
     for q in np.flatnonzero((scores["ref_share"] > 0) | (scores["share"] > 0.002)):
@@ -448,19 +565,33 @@ def main(argv: list[str] | None = None) -> int:
             "bass_weight": best.bass_weight,
             "vector_weight": best.vector_weight,
             "bass_root_min_prob": best.bass_root_min_prob,
+            "quality_bias": None if best.quality_bias is None else list(best.quality_bias),
             "selection": {
                 "data": [str(d) for d in args.data],
                 "songs": len(songs),
                 "reference": f"Billboard annotations, {hours:.1f} h, duration-weighted",
                 "criterion": "mean of frame majmin, majmin_inv, sevenths and accuracy minus "
                 f"2 x the share of time over max({SHARE_FACTOR} x reference share, "
-                f"{MIN_SHARE:.1%})",
+                f"{MIN_SHARE:.1%})"
+                + (
+                    f" minus 4 x the {', '.join(GUARDED)} lost beyond {GUARD_SLACK:.1%} per "
+                    f"source and on four-tone-rich songs against {args.guard}"
+                    if floors
+                    else ""
+                )
+                + (
+                    "; the over-call penalty left out of the search, then the prior of each "
+                    "quality called over its cap lowered until none is (quality_bias)"
+                    if args.hold_back
+                    else ""
+                ),
                 "scores": {
                     k: round(float(scores[k]), 4)
                     for k in (
                         "majmin",
                         "majmin_inv",
                         "sevenths",
+                        "tetrads",
                         "accuracy",
                         "acc_class",
                         "inv_root",

@@ -60,12 +60,13 @@ def calibrated_log_prior(
     reference_strength: float = 0.0,
     no_chord_bias: float = 0.0,
     floor: float = 1e-4,
+    quality_bias: np.ndarray | None = None,
 ) -> np.ndarray:
     """Return the class log-prior that swaps the training prior for a reference prior.
 
     Class ``c`` of quality ``q`` gets ``-train_strength * log(train_share[q]) +
-    reference_strength * log(reference_share[q])``, plus `no_chord_bias` for ``N``;
-    normalised over the 529 classes.
+    reference_strength * log(reference_share[q])``, plus `no_chord_bias` for ``N`` and
+    ``quality_bias[q]``; normalised over the 529 classes.
 
     Parameters
     ----------
@@ -81,6 +82,9 @@ def calibrated_log_prior(
         Log-offset of ``N``.
     floor : float
         Smallest reference share (a quality real songs rarely use stays possible).
+    quality_bias : ndarray, shape (45,), optional
+        Log-offsets per quality (then ``N``), fitted to hold back the qualities a network
+        calls more often than music uses them (``scripts/tune_decoder.py``).
 
     Returns
     -------
@@ -101,6 +105,11 @@ def calibrated_log_prior(
             raise ValueError(f"reference_share needs {N_QUALITIES + 1} values")
         per_quality = per_quality + float(reference_strength) * np.log(np.maximum(ref, floor))
     per_quality[N_QUALITIES] += float(no_chord_bias)
+    if quality_bias is not None:
+        bias = np.asarray(quality_bias, dtype=np.float64)
+        if bias.shape != (N_QUALITIES + 1,) or not np.all(np.isfinite(bias)):
+            raise ValueError(f"quality_bias needs {N_QUALITIES + 1} finite values")
+        per_quality = per_quality + bias
     return _log_normalise(per_quality[class_quality_indices(np.arange(N_CLASSES))])
 
 

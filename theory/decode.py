@@ -150,8 +150,8 @@ class DecoderSettings:
         """Build the settings from a config.json ``decoder`` section (None or {}: defaults).
 
         ``quality_share`` with ``prior_strength`` (and optionally ``reference_share``,
-        ``reference_strength``, ``reference_floor``, ``no_chord_bias``) give the class log-prior
-        (:func:`theory.calibrate.calibrated_log_prior`); ``bass_weight`` and
+        ``reference_strength``, ``reference_floor``, ``no_chord_bias``, ``quality_bias``) give
+        the class log-prior (:func:`theory.calibrate.calibrated_log_prior`); ``bass_weight`` and
         ``vector_weight`` default to :data:`DEFAULT_BASS_WEIGHT` and
         :data:`DEFAULT_VECTOR_WEIGHT`; ``tone_weight`` (0), ``tone_reference`` and
         ``bass_root_min_prob`` (None) as the attributes.
@@ -176,6 +176,7 @@ class DecoderSettings:
                     reference_strength=float(section.get("reference_strength", 0.0)),
                     no_chord_bias=float(section.get("no_chord_bias", 0.0)),
                     floor=float(section.get("reference_floor", 1e-4)),
+                    quality_bias=section.get("quality_bias"),
                 )
             root_prob = section.get("bass_root_min_prob")
             return cls(

@@ -300,8 +300,12 @@ def test_tune_decoder_writes_a_decoder_section_the_backend_loads(synth, tmp_path
             "--billboard", str(synth), "--passes", "1"]  # fmt: skip
     assert tune_decoder.main(args) == 0
     assert "decoder" not in json.loads((run / "config.json").read_text())  # no --write
-    assert tune_decoder.main([*args, "--write"]) == 0
+    assert (
+        tune_decoder.main([*args, "--write", "--hold-back", "--guard", str(run / "config.json")])
+        == 0
+    )
     section = json.loads((run / "config.json").read_text())["decoder"]
+    assert len(section["quality_bias"]) == 45 and max(section["quality_bias"]) <= 0.0
     assert len(section["quality_share"]) == 45 and len(section["reference_share"]) == 45
     assert sum(section["quality_share"]) == pytest.approx(1.0, abs=1e-3)  # unseen ones: 1e-6
     assert sum(section["reference_share"]) == pytest.approx(1.0)
@@ -320,6 +324,7 @@ def test_tune_decoder_writes_a_decoder_section_the_backend_loads(synth, tmp_path
         reference_strength=section["reference_strength"],
         no_chord_bias=section["no_chord_bias"],
         floor=section["reference_floor"],
+        quality_bias=np.array(section["quality_bias"]),
     )
     np.testing.assert_allclose(decoder.class_log_prior, expected)
     assert "chosen: Calibration(" in capsys.readouterr().out

@@ -52,6 +52,20 @@ def test_no_chord_bias_moves_only_n():
     assert shift[N_CLASS] - shift[0] == pytest.approx(-2.0)
 
 
+def test_quality_bias_moves_each_quality_and_refuses_bad_values():
+    share = _share()
+    bias = np.zeros(N_QUALITIES + 1)
+    bias[quality_index("5")] = -2.0
+    shift = calibrated_log_prior(share, quality_bias=bias) - calibrated_log_prior(share)
+    power, maj = class_of(7, "5"), class_of(7, "maj")
+    assert shift[power] - shift[maj] == pytest.approx(-2.0)
+    np.testing.assert_allclose(shift[class_of(0, "min")], shift[maj])
+    with pytest.raises(ValueError, match="quality_bias"):
+        calibrated_log_prior(share, quality_bias=np.zeros(3))
+    with pytest.raises(ValueError, match="quality_bias"):
+        calibrated_log_prior(share, quality_bias=np.full(N_QUALITIES + 1, np.nan))
+
+
 def test_tone_adaptation_favours_tetrads_when_more_tones_are_heard():
     maj, maj7 = class_of(0, "maj"), class_of(0, "maj7")
     jazz = tone_adaptation(4.0, tone_weight=1.0, tone_reference=3.1)
@@ -123,12 +137,17 @@ def test_decoder_settings_read_the_calibration_from_a_config():
         "tone_weight": 2.0,
         "tone_reference": 3.2,
         "bass_root_min_prob": 0.35,
+        "quality_bias": [-0.5] + [0.0] * N_QUALITIES,
     }
     settings = DecoderSettings.from_config(section)
     assert settings.tone_weight == 2.0 and settings.tone_reference == 3.2
     assert settings.bass_root_min_prob == 0.35
     expected = calibrated_log_prior(
-        share, reference_share=_share(3), reference_strength=0.5, no_chord_bias=-1.0
+        share,
+        reference_share=_share(3),
+        reference_strength=0.5,
+        no_chord_bias=-1.0,
+        quality_bias=np.array(section["quality_bias"]),
     )
     np.testing.assert_allclose(settings.class_log_prior, expected)
     assert settings.kwargs()["bass_root_min_prob"] == 0.35
