@@ -94,6 +94,8 @@ class BatchPlan:
         Whether existing outputs may be replaced.
     link_audio : bool
         An HTML page links its recording by a relative path instead of embedding it.
+    alternatives : bool
+        A lead sheet lists each chord's ranked alternatives below the chart.
     """
 
     inputs: tuple[Path, ...]
@@ -102,6 +104,7 @@ class BatchPlan:
     plot: Path | None = None
     overwrite: bool = False
     link_audio: bool = False
+    alternatives: bool = False
 
 
 @dataclass(frozen=True)
@@ -222,6 +225,7 @@ def plan_batch(
     plot: str | os.PathLike[str] | None = None,
     overwrite: bool = False,
     link_audio: bool = False,
+    alternatives: bool = False,
 ) -> BatchPlan:
     """Check a batch before any model loads and decide where each result goes.
 
@@ -240,12 +244,14 @@ def plan_batch(
         Replace outputs that exist.
     link_audio : bool
         An HTML page links its recording instead of embedding it.
+    alternatives : bool
+        A lead sheet lists each chord's ranked alternatives below the chart.
 
     Raises
     ------
     UsageError
-        If the outputs do not fit the inputs (see :func:`plan_outputs`) or `plot` is given
-        with several inputs.
+        If the outputs do not fit the inputs (see :func:`plan_outputs`), `plot` is given
+        with several inputs, or `alternatives` with another format than the lead sheet.
     OutputError
         If the figure cannot be written.
     """
@@ -254,13 +260,18 @@ def plan_batch(
     inputs = tuple(Path(path) for path in audio)
     out = Path(output) if output is not None else None
     fmt = resolve_format(format, out)
+    if alternatives and fmt is not OutputFormat.LEADSHEET:
+        raise UsageError(
+            f"applies to the lead sheet, not {fmt.value} (hint: -f leadsheet or -o song.md)",
+            param_hint="'--alternatives'",
+        )
     targets = tuple(plan_outputs(inputs, output=out, fmt=fmt))
     figure = Path(plot) if plot is not None else None
     if figure is not None:
         if len(inputs) > 1:
             raise UsageError("--plot takes one input file only", param_hint="'--plot'")
         check_output_path(figure, overwrite=overwrite)
-    return BatchPlan(inputs, targets, fmt, figure, overwrite, link_audio)
+    return BatchPlan(inputs, targets, fmt, figure, overwrite, link_audio, alternatives)
 
 
 def check_inputs(plan: BatchPlan) -> tuple[BatchPlan, list[BatchResult]]:
@@ -373,9 +384,13 @@ def _write(
             overwrite=plan.overwrite,
             audio=page,
             link_audio=plan.link_audio,
+            alternatives=plan.alternatives,
         )
     elif write_text is not None:
-        write_text(writers.format_transcription(transcription, format=plan.format))
+        text = writers.format_transcription(
+            transcription, format=plan.format, alternatives=plan.alternatives
+        )
+        write_text(text)
 
 
 def _plot(result: Any, path: Path, *, backend: ChordBackend, overwrite: bool) -> None:

@@ -24,10 +24,11 @@ from rich.console import Console
 from chordcli import __version__, cli_train
 from chordcli import console as ui
 from chordcli.formats import OutputFormat
-from chordcli.helptext import COMMANDS, DEFAULT_VOCABULARY, Vocabulary
+from chordcli.helptext import COMMANDS, DEFAULT_VOCABULARY, Engine, Vocabulary
 from chordcli.tables import plural
 
 if TYPE_CHECKING:
+    from chordcli.batch import BatchPlan, TranscribeOptions
     from chordcli.evaluate import EvalReport
 
 __all__ = ["app", "main"]
@@ -79,48 +80,98 @@ def transcribe(
     beat_sync: Annotated[bool, _T("beat_sync")] = False,
     link_audio: Annotated[bool, _T("link_audio")] = False,
     tuning: Annotated[str, _T("tuning")] = "auto",
+    alternatives: Annotated[bool, _T("alternatives")] = False,
+    engine: Annotated[Engine, _T("engine")] = Engine.LOCAL,
+    ray_address: Annotated[str | None, _T("ray_address")] = None,
     overwrite: Annotated[bool, _T("overwrite")] = False,
 ) -> None:
-    """Parse the options, transcribe with :func:`chordcli.batch.run_batch`, report each file."""
+    """Parse the options, transcribe here (:mod:`chordcli.batch`) or on Ray, report each file."""
     from chordcli import batch
 
     plan = batch.plan_batch(
-        audio,
+        audio if engine is Engine.LOCAL else [],  # Ray lists directories itself
         output=output,
         format=output_format,
         plot=plot,
         overwrite=overwrite,
         link_audio=link_audio,
+        alternatives=alternatives,
     )
     tuning_cents = batch.parse_tuning(tuning)
     options = batch.TranscribeOptions(vocab.value, beat_sync, transpose, capo, tuning_cents)
+    if engine is Engine.RAY:
+        n_failed = _transcribe_on_ray(audio, output, plan, options, model, ray_address)
+    else:
+        n_failed = _transcribe_here(plan, options, model)
+        if (line := batch.summary(len(audio), n_failed)) is not None:
+            ui.report(line)
+    if n_failed:
+        raise typer.Exit(1)
+
+
+def _transcribe_here(plan: BatchPlan, options: TranscribeOptions, model: str | None) -> int:
+    """Check the inputs, transcribe them in this process with a progress bar; count failures."""
+    from chordcli import batch
+
     plan, rejected = batch.check_inputs(plan)
     for result in rejected:
         ui.report(result.describe(), error=True)
     n_failed = len(rejected)
-    if plan.inputs:  # the model and the pipeline (scipy.signal: seconds) load only now
-        from models.backend import load_backend
+    if not plan.inputs:
+        return n_failed
+    from models.backend import load_backend  # the model and the pipeline load only now
 
-        backend = load_backend(model)
-        with ui.progress_bar(transient=True) as progress:
-            task = progress.add_task("transcribing", total=len(plan.inputs))
+    backend = load_backend(model)
+    with ui.progress_bar(transient=True) as progress:
+        task = progress.add_task("transcribing", total=len(plan.inputs))
 
-            def describe(path: Path, stage: str) -> None:
-                progress.update(task, description=f"transcribing {path.name}: {stage}")
+        def describe(path: Path, stage: str) -> None:
+            progress.update(task, description=f"transcribing {path.name}: {stage}")
 
-            echo = functools.partial(typer.echo, nl=False)
-            for result in batch.run_batch(
-                plan, backend=backend, options=options, on_stage=describe, write_text=echo
-            ):
-                error = result.error is not None
-                line = result.describe()
-                progress.console.print(ui.error_text(line) if error else line)
-                n_failed += error
-                progress.advance(task)
-    if (line := batch.summary(len(audio), n_failed)) is not None:
-        ui.report(line)
-    if n_failed:
-        raise typer.Exit(1)
+        echo = functools.partial(typer.echo, nl=False)
+        for result in batch.run_batch(
+            plan, backend=backend, options=options, on_stage=describe, write_text=echo
+        ):
+            error = result.error is not None
+            line = result.describe()
+            progress.console.print(ui.error_text(line) if error else line)
+            n_failed += error
+            progress.advance(task)
+    return n_failed
+
+
+def _transcribe_on_ray(
+    audio: list[Path],
+    output: Path | None,
+    plan: BatchPlan,
+    options: TranscribeOptions,
+    model: str | None,
+    address: str | None,
+) -> int:
+    """Run ``--engine ray`` (:mod:`chordcli.catalogue`), report failures; count them."""
+    from chordcli.catalogue import INDEX_NAME, check_catalogue_call, transcribe_catalogue
+
+    out_dir = check_catalogue_call(output, format=plan.format, plot=plan.plot)
+    ui.report(f"transcribing on Ray into {out_dir}")
+    entries = transcribe_catalogue(
+        audio,
+        out_dir,
+        format=plan.format,
+        model=model,
+        options=options,
+        overwrite=plan.overwrite,
+        alternatives=plan.alternatives,
+        address=address,
+    )
+    for entry in entries:
+        if entry.status == "failed":
+            ui.report(str(entry.error), error=True)
+    counts = {s: sum(e.status == s for e in entries) for s in ("done", "skipped", "failed")}
+    ui.report(
+        f"{counts['done']} transcribed, {counts['skipped']} skipped (output exists), "
+        f"{counts['failed']} failed -> {out_dir / INDEX_NAME}"
+    )
+    return counts["failed"]
 
 
 # --- export ---

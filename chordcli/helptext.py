@@ -18,11 +18,18 @@ from chordcli.formats import DEFAULT_FORMAT
 from models.train import DEFAULT_TRAIN
 from theory.simplify import VOCABULARIES
 
-__all__ = ["COMMANDS", "DEFAULT_VOCABULARY", "OPTIONS", "Vocabulary"]
+__all__ = ["COMMANDS", "DEFAULT_VOCABULARY", "OPTIONS", "Engine", "Vocabulary"]
 
 #: Choices of ``--vocab``, from :data:`theory.simplify.VOCABULARIES` (richest first).
 Vocabulary = StrEnum("Vocabulary", {name.upper(): name for name in VOCABULARIES})
 DEFAULT_VOCABULARY = Vocabulary(VOCABULARIES[0])
+
+
+class Engine(StrEnum):
+    """Where ``transcribe`` runs: in this process, or as a Ray Data job (:mod:`chordcli.catalogue`)."""
+
+    LOCAL = "local"
+    RAY = "ray"
 
 
 def _option(*decls: str, **settings: Any) -> dict[str, Any]:
@@ -54,7 +61,8 @@ OPTIONS: dict[str, dict[str, dict[str, Any]]] = {
     "transcribe": {
         "audio": _argument(
             metavar="AUDIO",
-            help="Audio files: WAV, FLAC, OGG or MP3, any sample rate, mono, stereo or more.",
+            help="Audio files: WAV, FLAC, OGG or MP3, any sample rate, mono, stereo or more "
+            "(with --engine ray also directories, searched recursively).",
         ),
         "output": _option(
             "-o",
@@ -99,6 +107,22 @@ OPTIONS: dict[str, dict[str, dict[str, Any]]] = {
             metavar="auto|CENTS",
             help="Tuning of the recording in cents from A = 440 Hz (-50..50): 'auto' "
             "estimates it from each file; the analysis is centred on it.",
+        ),
+        "alternatives": _flag(
+            "alternatives",
+            "Lead sheet: list each chord's most probable alternatives below the chart "
+            "(JSON and JAMS always carry them).",
+        ),
+        "engine": _option(
+            help="local: one file after another in this process. ray: a Ray Data job over "
+            "files and directories into -o DIR, resumable, with an index.jsonl (needs Ray: "
+            "the 'ray' extra of chordcli).",
+        ),
+        "ray_address": _option(
+            metavar="ADDR",
+            help="With --engine ray: the Ray cluster to run on (auto, or ray://HOST:10001). "
+            "Default: a local Ray, or the cluster of a submitted job.",
+            show_default=False,
         ),
         "overwrite": _flag("overwrite", "Replace output files that already exist."),
     },
@@ -286,6 +310,10 @@ For example:
     chordcli transcribe song.mp3 -o song.musicxml --capo 2
 
     chordcli transcribe song.mp3 -o song.html
+
+    chordcli transcribe song.mp3 -o song.md --alternatives
+
+    chordcli transcribe music/ -o lab/ --engine ray
 """,
     "export": """\
 Convert a transcription (for example a hand-corrected LAB) to another format.

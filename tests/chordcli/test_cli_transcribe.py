@@ -167,3 +167,19 @@ def test_inputs_and_outputs_are_checked_before_the_model_loads(runner, songs, tm
     )
     assert result.exit_code == 1
     assert len(_errors(result)) == 1 and "already exists" in _errors(result)[0]
+
+
+def test_alternatives_option(runner, songs):
+    args = ["transcribe", str(songs[0]), "--model", "template"]
+    sheet = runner.invoke(app, [*args, "-f", "leadsheet", "--alternatives"])
+    assert sheet.exit_code == 0, sheet.stderr
+    chart, listing = sheet.stdout.split("## Alternatives\n\n")
+    assert chart.count("```") == 2  # the chart comes first, complete
+    lines = listing.splitlines()
+    assert lines[0].startswith("- 0:00.0 ") and all(line.count("%") >= 3 for line in lines)
+    plain = runner.invoke(app, [*args, "-f", "leadsheet"])
+    assert "Alternatives" not in plain.stdout
+    data = json.loads(runner.invoke(app, [*args, "-f", "json"]).stdout)
+    assert all(len(seg["alternatives"]) >= 3 for seg in data["segments"])
+    refused = runner.invoke(app, [*args, "--alternatives"])
+    assert refused.exit_code == 2 and "lead sheet" in refused.stderr
