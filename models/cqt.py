@@ -64,9 +64,11 @@ __all__ = [
     "DEFAULT_BLOCK_FRAMES",
     "DEFAULT_CQT",
     "CQTConfig",
+    "CQTStream",
     "CQTParameterError",
     "cqt",
     "cqt_magnitude",
+    "frame_reach_samples",
     "frame_times_s",
     "log_compress",
     "resample",
@@ -803,3 +805,92 @@ def _resample_margin(up: int, down: int) -> int:
     if up == down:
         return 0
     return 10 * max(up, down) // down + 64 + 2
+
+
+class CQTStream:
+    """Log-CQT frames of a growing signal: each frame is computed once, when it is final.
+
+    Frame ``i`` (centred on sample ``i * hop_length``) reads the samples within
+    :func:`frame_reach_samples` of its centre. Once that many samples past the centre have
+    arrived it is *final*: equal (to float32 rounding) to the frame of :func:`cqt` over the
+    whole signal, and it is cached. :meth:`frames` computes only the frames that are not final
+    yet (the newest few, with the stream's end read as zeros as :func:`cqt` does at the end of
+    a file), so the cost of an update does not grow with the context kept.
+
+    Parameters
+    ----------
+    config : CQTConfig
+        Feature parameters; samples arrive at ``config.sample_rate_hz``.
+    keep_frames : int
+        Most final frames kept (the oldest are dropped).
+    tuning_cents : float
+        Tuning of the frames computed from now on (see :func:`cqt`); may be changed between
+        updates (frames already final keep theirs).
+    """
+
+    def __init__(self, config: CQTConfig, *, keep_frames: int, tuning_cents: float = 0.0) -> None:
+        self.config = config
+        self.keep_frames = max(1, int(keep_frames))
+        self.tuning_cents = float(tuning_cents)
+        hop = config.hop_length
+        self._reach_frames = -(-frame_reach_samples(config) // hop)
+        self._samples = np.zeros((0, 2), dtype=np.float32)
+        self._sample0 = 0  # stream sample of _samples[0], a multiple of the hop
+        self._received = 0
+        self._final = np.zeros((0, config.n_bins, 2), dtype=np.float32)
+        self._n_final = 0  # final frames computed so far (the cache holds the newest)
+
+    @property
+    def received(self) -> int:
+        """Samples received so far."""
+        return self._received
+
+    def append(self, samples: np.ndarray) -> None:
+        """Add samples, shape (n,) or (n, 1 or 2), float, at ``config.sample_rate_hz``."""
+        x = np.asarray(samples, dtype=np.float32)
+        x = x[:, np.newaxis] if x.ndim == 1 else x
+        x = np.repeat(x, 2, axis=1) if x.shape[1] == 1 else x[:, :2]
+        self._samples = np.concatenate([self._samples, x])
+        self._received += len(x)
+
+    def frames(self) -> tuple[int, np.ndarray]:
+        """Return the stream index of the first frame kept, and the frames up to the newest.
+
+        Returns
+        -------
+        first : int
+            Stream frame index of ``frames[0]``.
+        frames : ndarray, shape (n, n_bins, 2), float32
+            The kept final frames, then the frames not final yet, up to frame
+            ``received // hop_length``.
+        """
+        hop = self.config.hop_length
+        n_frames = 1 + self._received // hop
+        n_final = min(n_frames, max(0, (self._received - self._reach_frames * hop) // hop + 1))
+        start = max(0, self._n_final - self._reach_frames) * hop  # context before the new frames
+        x = self._samples[start - self._sample0 :]
+        new = cqt(
+            x,
+            sample_rate_hz=self.config.sample_rate_hz,
+            config=self.config,
+            tuning_cents=self.tuning_cents,
+        )[self._n_final - start // hop :]
+        if n_final > self._n_final:
+            done = n_final - self._n_final
+            self._final = np.concatenate([self._final, new[:done]])[-self.keep_frames :]
+            self._n_final = n_final
+            new = new[done:]
+            keep_from = max(0, self._n_final - self._reach_frames) * hop
+            self._samples = self._samples[keep_from - self._sample0 :]
+            self._sample0 = keep_from
+        first = self._n_final - len(self._final)
+        return first, np.concatenate([self._final, new])
+
+
+def frame_reach_samples(config: CQTConfig) -> int:
+    """Return how far from its centre a frame reads the signal, in samples at the config's rate.
+
+    A frame's value depends only on the samples within this distance of its centre (and on
+    where the signal starts and ends within it).
+    """
+    return _plan(config).margin
