@@ -32,9 +32,7 @@ from models.backend import DEFAULT_MODEL, load_backend
 
 def crop(segments, end_s):
     """Reference segments cut at `end_s`."""
-    return [
-        type(s)(s.start_s, min(s.end_s, end_s), s.label) for s in segments if s.start_s < end_s
-    ]
+    return [type(s)(s.start_s, min(s.end_s, end_s), s.label) for s in segments if s.start_s < end_s]
 
 
 class Timed(LiveTranscriber):
@@ -123,7 +121,10 @@ def main() -> None:
     print("| | majmin | latency median | latency 90th pct | latency max | changes |")
     print("| --- | --- | --- | --- | --- | --- |")
     print(f"| offline | {100 * offline_total:.1f} | | | | |")
-    for name, lat in (("live, own change time", own), ("live, offline change time", against_offline)):
+    for name, lat in (
+        ("live, own change time", own),
+        ("live, offline change time", against_offline),
+    ):
         a = np.asarray(lat)
         print(
             f"| {name} | {100 * live_total:.1f} | {np.median(a):.2f} s | "

@@ -334,7 +334,9 @@ def _run_on_ray(
             ray.init(address=address, include_dashboard=False, log_to_driver=False)
         except (ConnectionError, RuntimeError, ValueError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise RayUnavailableError(f"cannot reach the Ray cluster at {address!r}: {first}") from None
+            raise RayUnavailableError(
+                f"cannot reach the Ray cluster at {address!r}: {first}"
+            ) from None
     cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
     size = max(1, min(len(todo), max_workers or cpus, cpus))
     # One block per file, so that every actor of the pool gets work at once.
@@ -343,7 +345,7 @@ def _run_on_ray(
         fn_constructor_kwargs=worker,
         batch_size=1,
         batch_format="numpy",
-        concurrency=size,
+        compute=ray.data.ActorPoolStrategy(size=size),
         num_cpus=1,
     )
     return [{k: _plain(v) for k, v in row.items()} for row in dataset.iter_rows()]

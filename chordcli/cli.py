@@ -1,7 +1,8 @@
 """The ``chordcli`` command line: each command parses its options, calls the library, reports.
 
 The command-line modules (this one, :mod:`chordcli.cli_train` for ``train`` and ``data
-render``, and :mod:`chordcli.console` for what they share) are the only ones that know Typer,
+render``, :mod:`chordcli.cli_listen` for ``listen``, and :mod:`chordcli.console` for what they
+share) are the only ones that know Typer,
 rich and exit codes; the work is done in :mod:`chordcli.api`, :mod:`chordcli.batch` and
 :mod:`chordcli.tables`, and the help texts are in :mod:`chordcli.helptext`. Standard output
 carries data only (transcriptions, scores, ``--version``); progress, summaries and errors go to
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from chordcli import __version__, cli_train
+from chordcli import __version__, cli_listen, cli_train
 from chordcli import console as ui
 from chordcli.formats import OutputFormat
 from chordcli.helptext import COMMANDS, DEFAULT_VOCABULARY, Engine, Vocabulary
@@ -296,6 +297,11 @@ def _print_eval_report(report: EvalReport, *, as_json: bool, as_csv: bool) -> No
             out.width = max(out.width, 120)  # files and pipes get whole tables
         style = {"box": box.SIMPLE_HEAD, "title_justify": "left", "title_style": "bold"}
         ui.print_tables(eval_tables(report), out, **style)
+
+
+# --- listen (chordcli/cli_listen.py) ---
+
+app.command(help=COMMANDS["listen"])(cli_listen.listen)
 
 
 # --- data render (chordcli/cli_train.py) ---

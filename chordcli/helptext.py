@@ -26,7 +26,7 @@ DEFAULT_VOCABULARY = Vocabulary(VOCABULARIES[0])
 
 
 class Engine(StrEnum):
-    """Where ``transcribe`` runs: in this process, or as a Ray Data job (:mod:`chordcli.catalogue`)."""
+    """Where ``transcribe`` runs: in this process, or as a Ray Data job (``chordcli.catalogue``)."""
 
     LOCAL = "local"
     RAY = "ray"
@@ -251,6 +251,38 @@ OPTIONS: dict[str, dict[str, dict[str, Any]]] = {
         ),
         "overwrite": _flag("overwrite", "Replace confusion or transcription files that exist."),
     },
+    "listen": {
+        "simulate": _option(
+            metavar="FILE",
+            help="Play an audio file in real time instead of recording (tests, demos).",
+            show_default=False,
+        ),
+        "device": _option(
+            metavar="NAME|INDEX",
+            help="Input device (python -m sounddevice lists them). Default: the system's.",
+            show_default=False,
+        ),
+        "lab": _option(
+            metavar="FILE",
+            help="Also write the chords to a LAB file when the stream ends (or on Ctrl+C).",
+            show_default=False,
+        ),
+        "duration": _option(
+            min=0.5,
+            metavar="SECONDS",
+            help="Stop after this much audio. Default: the end of --simulate, else Ctrl+C.",
+            show_default=False,
+        ),
+        "vocab": _option(
+            help="Chord vocabulary: full (all 529 chords), sevenths, or majmin (major/minor)."
+        ),
+        "tuning": _option(
+            metavar="auto|CENTS",
+            help="Tuning in cents from A = 440 Hz (-50..50); 'auto' estimates it as it plays.",
+        ),
+        "model": _option(metavar="PATH", help="Model: " + _MODEL, show_default=False),
+        "overwrite": _flag("overwrite", "Replace the LAB file if it exists."),
+    },
     "render": {
         "out": _flag("out", "Corpus folder."),
         "sources": _option(help="Comma-separated sources: pop909, billboard, rare (default: all)."),
@@ -366,6 +398,19 @@ For example:
     chordcli eval song.lab song.json --json
 
     chordcli eval --audio data/dev --model template
+""",
+    "listen": """\
+Transcribe chords live from the microphone (or a file played in real time).
+
+Each chord is printed as it changes, "time  chord", on standard output, about
+half a second after it starts. Recording needs the optional sounddevice
+package (the 'listen' extra of chordcli) and PortAudio.
+
+For example:
+
+    chordcli listen --lab session.lab
+
+    chordcli listen --simulate song.wav
 """,
     "render": """\
 Render POP909 songs, Billboard progressions and rare-quality contexts to FLAC + LAB.

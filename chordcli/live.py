@@ -30,6 +30,7 @@ through ``sounddevice`` (PortAudio), an optional dependency (``pip install 'chor
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
 import threading
 import time
@@ -56,6 +57,7 @@ __all__ = [
     "LiveChord",
     "LiveTranscriber",
     "microphone_input",
+    "open_input",
     "run_live",
     "simulated_input",
 ]
@@ -405,3 +407,36 @@ def microphone_input(
         ) from None
     with stream:
         yield blocks
+
+
+def open_input(
+    *, simulate: str | os.PathLike[str] | None, device: str | None, sample_rate_hz: int
+) -> contextlib.AbstractContextManager[queue.Queue[np.ndarray | None]]:
+    """Return the block source of ``chordcli listen``: a file played in real time, or a device.
+
+    Parameters
+    ----------
+    simulate : path or None
+        Audio file to play in real time (read and resampled to `sample_rate_hz` at once).
+    device : str or None
+        Input device name or index (digits); None the default device.
+    sample_rate_hz : int
+        Rate of the blocks (the model's).
+
+    Raises
+    ------
+    UsageError
+        If both `simulate` and `device` are given.
+    AudioError
+        If the file cannot be read.
+    """
+    from chordcli.audio import load_audio
+    from chordcli.errors import UsageError
+
+    if simulate is not None and device is not None:
+        raise UsageError("give --simulate or --device, not both", param_hint="'--device'")
+    if simulate is not None:
+        audio = load_audio(simulate, sample_rate_hz=sample_rate_hz)
+        return simulated_input(audio.samples, sample_rate_hz=sample_rate_hz)
+    index = int(device) if device is not None and device.isdigit() else device
+    return microphone_input(sample_rate_hz=sample_rate_hz, device=index)

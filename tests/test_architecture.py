@@ -220,7 +220,7 @@ def function_lengths(root: Path, folders: tuple[str, ...] = MEASURED) -> dict[st
 
 
 #: The command-line modules: parse, call the library, report.
-CLI_MODULES = ("cli.py", "cli_train.py", "console.py")
+CLI_MODULES = ("cli.py", "cli_train.py", "cli_listen.py", "console.py")
 
 
 def command_functions(path: Path) -> dict[str, int]:
@@ -255,7 +255,7 @@ def test_every_command_is_a_short_parse_call_report_function():
     commands = {}
     for name in CLI_MODULES:
         commands.update(command_functions(REPO / "chordcli" / name))
-    assert {"transcribe", "export", "train", "evaluate", "data_render"} <= set(commands)
+    assert {"transcribe", "export", "train", "evaluate", "data_render", "listen"} <= set(commands)
     long = {name: n for name, n in commands.items() if n > MAX_COMMAND_LINES}
     assert long == {}, f"command functions over {MAX_COMMAND_LINES} lines"
 
@@ -289,7 +289,7 @@ def test_the_size_checks_measure(tmp_path):
 def test_every_option_text_belongs_to_a_parameter_of_its_command():
     import inspect
 
-    from chordcli import cli, cli_train
+    from chordcli import cli, cli_listen, cli_train
     from chordcli.helptext import OPTIONS
 
     commands = {
@@ -299,6 +299,7 @@ def test_every_option_text_belongs_to_a_parameter_of_its_command():
         "train": cli_train.train,
         "eval": cli.evaluate,
         "render": cli_train.data_render,
+        "listen": cli_listen.listen,
     }
     assert set(OPTIONS) == set(commands)
     for name, function in commands.items():

@@ -77,7 +77,9 @@ def test_engine_usage_errors(music, tmp_path, extra, hint):
 
 @pytest.fixture(scope="module")
 def ray_local():
-    ray = pytest.importorskip("ray", reason="the Ray engine needs Ray (pip install 'chordcli[ray]')")
+    ray = pytest.importorskip(
+        "ray", reason="the Ray engine needs Ray (pip install 'chordcli[ray]')"
+    )
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     yield ray
     ray.shutdown()
@@ -96,7 +98,9 @@ def test_ray_writes_the_labs_of_the_local_engine_and_resumes(ray_local, music, t
     local = tmp_path / "local"
     local.mkdir()
     files = [str(music / "a.wav"), str(music / "album" / "b.wav")]
-    result = CliRunner().invoke(app, ["transcribe", *files, "-o", str(local), "--model", "template"])
+    result = CliRunner().invoke(
+        app, ["transcribe", *files, "-o", str(local), "--model", "template"]
+    )
     assert result.exit_code == 0, result.stderr
     assert (out / "a.lab").read_text() == (local / "a.lab").read_text()
     assert (out / "album" / "b.lab").read_text() == (local / "b.lab").read_text()
