@@ -31,7 +31,13 @@ from models.inference import (
     read_inference_settings,
 )
 
-__all__ = ["MAX_INTRA_OP_THREADS", "OnnxBackend", "load_onnx_backend", "session_options"]
+__all__ = [
+    "MAX_INTRA_OP_THREADS",
+    "OnnxBackend",
+    "load_onnx_backend",
+    "rewindow_graph",
+    "session_options",
+]
 
 #: Most threads one inference uses (the machine's cores, up to this).
 MAX_INTRA_OP_THREADS = 4
@@ -71,15 +77,123 @@ class OnnxBackend(WindowedBackend):
         Passed to :class:`~models.inference.WindowedBackend`.
     """
 
-    def __init__(self, session: Any, **kwargs: Any) -> None:
+    def __init__(self, session: Any, *, graph: Path | bytes | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.session = session
+        self.graph = graph
         self._outputs = [o.name for o in session.get_outputs()]
 
     def run_batch(self, features: np.ndarray, mask: np.ndarray) -> Mapping[str, np.ndarray]:
         """Return the head probabilities of one batch of windows, keyed by head name."""
         values = self.session.run(self._outputs, {"features": features, "mask": mask})
         return dict(zip(self._outputs, values, strict=True))
+
+    def with_window(self, window_frames: int) -> OnnxBackend:
+        """Return the same network on windows of `window_frames` frames (live input).
+
+        The export fixes the window length in the graph (:func:`rewindow_graph` rewrites it).
+        A shorter window costs proportionally less; since the network treats a window's
+        padding as absent, a window of `window_frames` real frames gives the posteriors that
+        this backend gives for them padded to its own window. That is checked here on random
+        features (to :data:`models.export.PARITY_TOLERANCE`).
+
+        Raises
+        ------
+        ModelError
+            If the graph cannot be rewritten for that length (ChordNet needs a multiple of its
+            chunk length, 256 frames for ``chordnet-v1``) or the check fails.
+        """
+        import onnx
+        import onnxruntime
+
+        from models.export import PARITY_TOLERANCE, max_head_difference
+
+        if self.graph is None:
+            raise ModelError(f"model '{self.name}' has no graph to rewrite")
+        model = (
+            onnx.load_from_string(self.graph)
+            if isinstance(self.graph, bytes)
+            else (onnx.load(str(self.graph)))
+        )
+        graph = rewindow_graph(model, old=self.window_frames, new=window_frames)
+        rng = np.random.default_rng(0)
+        shape = (1, self.window_frames, self.n_bins, self.n_channels)
+        padded = np.zeros(shape, dtype=np.float32)
+        padded[0, :window_frames] = rng.uniform(0, 3, padded[0, :window_frames].shape)
+        mask = np.zeros(shape[:2], dtype=np.float32)
+        mask[0, :window_frames] = 1.0
+        try:
+            session = onnxruntime.InferenceSession(
+                graph, sess_options=session_options(), providers=["CPUExecutionProvider"]
+            )
+            short = OnnxBackend(
+                session,
+                graph=graph,
+                cqt_config=self.cqt_config,
+                name=self.name,
+                n_bins=self.n_bins,
+                n_channels=self.n_channels,
+                window_frames=window_frames,
+                hop_frames=max(1, window_frames // 2),
+                batch_windows=self.batch_windows,
+                decoder=self.decoder,
+            )
+            got = short.run_batch(padded[:, :window_frames], mask[:, :window_frames])
+        except Exception as exc:  # ONNX Runtime raises its own types for graphs it refuses
+            raise ModelError(
+                f"model '{self.name}' cannot run on windows of {window_frames} frames "
+                f"({str(exc).splitlines()[0][:200]})"
+            ) from None
+        want = {k: v[:, :window_frames] for k, v in self.run_batch(padded, mask).items()}
+        worst = max(max_head_difference(dict(got), want).values())
+        if worst > PARITY_TOLERANCE:
+            raise ModelError(
+                f"model '{self.name}' gives other posteriors on windows of {window_frames} "
+                f"frames (largest difference {worst:.2g})"
+            )
+        short.confidence_temperature = self.confidence_temperature
+        return short
+
+
+def rewindow_graph(model: Any, *, old: int, new: int) -> bytes:
+    """Return an exported ChordNet graph rewritten for windows of `new` frames instead of `old`.
+
+    tf2onnx folds the window length into the graph: the inputs' and outputs' frame axis, the
+    shapes of reshapes and slices (1-D integer constants holding `old`) and the frame indices
+    ``0 .. old - 1`` that the masked recurrent layers compare with each sequence's length
+    (constants of shape (1, old)). They are replaced by `new` and ``0 .. new - 1``; the weights
+    are untouched.
+
+    Parameters
+    ----------
+    model : onnx.ModelProto
+        The loaded graph (modified in place).
+    old, new : int
+        Window lengths in frames.
+
+    Returns
+    -------
+    bytes
+        The serialised graph for ``onnxruntime.InferenceSession``.
+    """
+    from onnx import numpy_helper
+
+    graph = model.graph
+    for value in [*graph.input, *graph.output]:
+        dims = value.type.tensor_type.shape.dim
+        if len(dims) > 1 and dims[1].dim_value == old:
+            dims[1].dim_value = new
+    for init in graph.initializer:
+        a = numpy_helper.to_array(init)
+        if a.ndim == 1 and a.size <= 4 and a.dtype.kind in "iu" and np.any(a == old):
+            a = np.where(a == old, new, a).astype(a.dtype)
+        elif a.shape == (1, old) and np.array_equal(a[0], np.arange(old)):
+            a = np.ascontiguousarray(a[:, :new])
+        else:
+            continue
+        init.CopyFrom(numpy_helper.from_array(a, init.name))
+    del graph.value_info[:]  # shapes inferred for the old length
+    return model.SerializeToString()
 
 
 def load_onnx_backend(path: str | Path) -> OnnxBackend:
@@ -141,6 +255,7 @@ def load_onnx_backend(path: str | Path) -> OnnxBackend:
         )
     backend = OnnxBackend(
         session,
+        graph=file,
         cqt_config=settings.cqt_config,
         name=path.name,
         n_bins=int(n_bins),

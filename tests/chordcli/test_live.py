@@ -99,6 +99,12 @@ def test_simulated_input_plays_the_whole_file_in_blocks():
     assert len(got) == 5
 
 
+def test_chordnet_runs_on_short_windows_and_the_template_as_it_is(backend):
+    bundled = load_backend(None)
+    assert LiveTranscriber(bundled, sample_rate_hz=RATE).backend.window_frames == 256
+    assert LiveTranscriber(backend, sample_rate_hz=RATE).backend is backend
+
+
 def test_wrong_rate_is_refused(backend):
     with pytest.raises(ValueError, match="22050"):
         LiveTranscriber(backend, sample_rate_hz=44100)
