@@ -19,6 +19,7 @@ on a cluster. Outputs are the files the local engine writes.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -330,8 +331,14 @@ def _run_on_ray(
             "the Ray engine needs Ray", hint="pip install 'chordcli[ray]'"
         ) from None
     if not ray.is_initialized():
+        _quiet_ray()
         try:
-            ray.init(address=address, include_dashboard=False, log_to_driver=False)
+            ray.init(
+                address=address,
+                include_dashboard=False,
+                log_to_driver=False,
+                logging_level=logging.WARNING,
+            )
         except (ConnectionError, RuntimeError, ValueError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise RayUnavailableError(
@@ -349,6 +356,11 @@ def _run_on_ray(
         num_cpus=1,
     )
     return [{k: _plain(v) for k, v in row.items()} for row in dataset.iter_rows()]
+
+
+def _quiet_ray() -> None:
+    """Keep Ray Data's progress log and start-up notices off standard error (warnings stay)."""
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
 
 
 def _read_index(path: Path) -> dict[str, dict[str, Any]]:
