@@ -88,7 +88,10 @@ def transcribe(
 ) -> None:
     """Parse the options, transcribe here (:mod:`chordcli.batch`) or on Ray, report each file."""
     from chordcli import batch
+    from chordcli.errors import UsageError
 
+    if ray_address is not None and engine is Engine.LOCAL:
+        raise UsageError("needs --engine ray", param_hint="'--ray-address'")
     plan = batch.plan_batch(
         audio if engine is Engine.LOCAL else [],  # Ray lists directories itself
         output=output,

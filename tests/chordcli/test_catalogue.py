@@ -67,11 +67,13 @@ def test_without_ray_the_engine_is_one_error_line(music, tmp_path, monkeypatch):
         (["-o", "{tmp}", "-f", "html"], "HTML"),
         (["-o", "{tmp}", "--plot", "{tmp}/x.png"], "figures"),
         (["-o", "{tmp}", "--alternatives"], "lead sheet"),
+        (["-o", "{tmp}", "--engine", "local", "--ray-address", "auto"], "--engine ray"),
     ],
 )
 def test_engine_usage_errors(music, tmp_path, extra, hint):
     args = [a.replace("{tmp}", str(tmp_path)) for a in extra]
-    result = CliRunner().invoke(app, ["transcribe", str(music), "--engine", "ray", *args])
+    engine = [] if "--engine" in args else ["--engine", "ray"]
+    result = CliRunner().invoke(app, ["transcribe", str(music), *engine, *args])
     assert result.exit_code == 2 and hint in result.stderr
 
 
