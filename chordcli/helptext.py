@@ -402,8 +402,8 @@ For example:
     "listen": """\
 Transcribe chords live from the microphone (or a file played in real time).
 
-Each chord is printed as it changes, "time  chord", on standard output, about
-half a second after it starts. Recording needs the optional sounddevice
+Each chord is printed as it changes, "time  chord", on standard output, less
+than a second after it starts. Recording needs the optional sounddevice
 package (the 'listen' extra of chordcli) and PortAudio.
 
 For example:

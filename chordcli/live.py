@@ -374,7 +374,8 @@ def microphone_input(
     Parameters
     ----------
     sample_rate_hz : int
-        Recording rate (the model's).
+        Rate of the blocks (the model's); the device records at its default rate and the
+        blocks are resampled (soxr) if it differs.
     device : str or int or None
         Input device name or index (``python -m sounddevice`` lists them); None the default.
     block_s : float
@@ -399,19 +400,27 @@ def microphone_input(
             hint="pip install 'chordcli[listen]' (PortAudio: apt install libportaudio2), "
             "or use --simulate FILE",
         ) from None
+    import soxr
+
     blocks: queue.Queue[np.ndarray | None] = queue.Queue()
-
-    def callback(data: np.ndarray, frames: int, when: object, status: object) -> None:
-        blocks.put(data.copy())
-
     name = "the default input device" if device is None else f"input device {device!r}"
     try:
         info = sounddevice.query_devices(device, kind="input")
+        channels = max(1, min(2, int(info["max_input_channels"])))
+        device_hz = int(info["default_samplerate"] or sample_rate_hz)
+        # Devices record at their own rate; soxr brings each block to the model's.
+        resampler = None
+        if device_hz != sample_rate_hz:
+            resampler = soxr.ResampleStream(device_hz, sample_rate_hz, channels, dtype="float32")
+
+        def callback(data: np.ndarray, frames: int, when: object, status: object) -> None:
+            blocks.put(data.copy() if resampler is None else resampler.resample_chunk(data))
+
         stream = sounddevice.InputStream(
-            samplerate=sample_rate_hz,
-            blocksize=max(1, round(block_s * sample_rate_hz)),
+            samplerate=device_hz,
+            blocksize=max(1, round(block_s * device_hz)),
             device=device,
-            channels=max(1, min(2, int(info["max_input_channels"]))),
+            channels=channels,
             dtype="float32",
             callback=callback,
         )

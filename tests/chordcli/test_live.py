@@ -187,3 +187,43 @@ def test_listen_usage_errors(song_file, tmp_path):
     assert existing.read_text() == ""
     bad = CliRunner().invoke(app, ["listen", "--tuning", "90", "--model", "template"])
     assert bad.exit_code == 2
+
+
+def test_a_device_at_another_rate_is_resampled_to_the_model_rate(monkeypatch):
+    import types
+
+    from chordcli.live import microphone_input
+
+    device_hz = 48000
+    tone = np.sin(2 * np.pi * 440 * np.arange(device_hz) / device_hz).astype(np.float32)
+
+    class InputStream:
+        def __init__(self, *, samplerate, blocksize, device, channels, dtype, callback):
+            assert samplerate == device_hz and channels == 1
+            self.blocksize, self.callback = blocksize, callback
+
+        def __enter__(self):
+            for i in range(0, len(tone), self.blocksize):
+                block = tone[i : i + self.blocksize, np.newaxis]
+                self.callback(block, len(block), None, None)
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    fake = types.ModuleType("sounddevice")
+    fake.PortAudioError = type("PortAudioError", (Exception,), {})
+    fake.query_devices = lambda device, kind: {
+        "max_input_channels": 1,
+        "default_samplerate": float(device_hz),
+    }
+    fake.InputStream = InputStream
+    monkeypatch.setitem(sys.modules, "sounddevice", fake)
+    with microphone_input(sample_rate_hz=RATE) as blocks:
+        got = []
+        while not blocks.empty():
+            got.append(blocks.get())
+    samples = np.concatenate(got)[:, 0]
+    assert 0.95 * RATE < len(samples) <= RATE  # one second at the model's rate (soxr holds ~30 ms)
+    spectrum = np.abs(np.fft.rfft(samples[2000:12000]))
+    assert np.fft.rfftfreq(10000, 1 / RATE)[np.argmax(spectrum)] == pytest.approx(440, abs=3)
