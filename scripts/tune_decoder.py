@@ -1,6 +1,7 @@
 """Fit a model's decoder calibration on dev-cross; store it in the model's config.json.
 
-    python scripts/tune_decoder.py MODEL_DIR --data /work/cache/corpus-devcross \\
+    python scripts/tune_decoder.py MODEL_DIR --data DEV_CROSS/dev-cross \\
+        --data DEV_CROSS/dev-degraded [--guard FIRST_CONFIG.json] [--hold-back] \\
         [--billboard ../shared/data/billboard] [--train-data DIR] [--write]
 
 A network trained with quality-balanced sampling and class-balanced frame weights carries its
@@ -29,8 +30,12 @@ prior: ``prior_strength`` 1, ``reference_strength`` 1); the criterion is the mea
 majmin_inv, sevenths and accuracy minus twice the share of time by which any quality or ``N``
 is called more than max(1.25 x its reference share, 0.5 %) of the time. A negative
 ``bass_weight`` is in the grid: v1's chord head reads an inverted chord with its bass as the
-root (C/E as E:min), and a negative weight leans against that reading. ``--write`` stores
-the chosen settings and the selection record in ``config.json`` (atomically). Model outputs
+root (C/E as E:min), and a negative weight leans against that reading. ``--guard CONFIG``
+makes another decoder's majmin, sevenths and tetrads per source and on the four-tone-rich
+songs floors of the criterion; ``--hold-back`` leaves the over-call penalty out of the search
+and then lowers the prior of each quality still called over its cap (``quality_bias``).
+``--write`` stores the chosen settings and the selection record in ``config.json``
+(atomically). Model outputs
 are cached in ``--cache``/posteriors.
 """
 
@@ -69,6 +74,7 @@ class Calibration:
 
     prior_strength: float = 1.0
     reference_strength: float = 0.0
+    rare_strength: float | None = None
     reference_floor: float = 1e-4
     no_chord_bias: float = 0.0
     tone_weight: float = 0.0
@@ -84,6 +90,7 @@ class Calibration:
             train_strength=self.prior_strength,
             reference_share=reference,
             reference_strength=self.reference_strength,
+            rare_strength=self.rare_strength,
             no_chord_bias=self.no_chord_bias,
             floor=self.reference_floor,
             quality_bias=None if self.quality_bias is None else np.array(self.quality_bias),
@@ -357,6 +364,7 @@ def hold_back(songs, train_share, reference, cal: Calibration, log, *, rounds: i
 GRIDS = {
     "prior_strength": (0.5, 0.75, 1.0),
     "reference_strength": (0.25, 0.5, 0.75, 1.0),
+    "rare_strength": (None, 1.0, 1.25, 1.5),
     "no_chord_bias": (-2.0, -1.0, 0.0),
     "tone_weight": (0.0, 1.0, 2.0, 3.0, 4.0),
     "bass_weight": (-0.5, 0.0, 0.5),
@@ -558,6 +566,7 @@ def main(argv: list[str] | None = None) -> int:
             "prior_strength": best.prior_strength,
             "reference_share": [round(float(x), 8) for x in reference],
             "reference_strength": best.reference_strength,
+            "rare_strength": best.rare_strength,
             "reference_floor": best.reference_floor,
             "no_chord_bias": best.no_chord_bias,
             "tone_weight": best.tone_weight,

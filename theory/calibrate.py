@@ -35,6 +35,7 @@ from theory.vocabulary import N_CLASS, N_CLASSES, N_QUALITIES, QUALITIES, class_
 
 __all__ = [
     "DEFAULT_TONE_REFERENCE",
+    "RARE_SHARE",
     "bass_root_classes",
     "calibrated_log_prior",
     "choose_root_by_bass",
@@ -43,6 +44,8 @@ __all__ = [
     "tone_adaptation",
 ]
 
+#: A quality under this share of the reference (real songs' time) is rare.
+RARE_SHARE: float = 0.02
 #: Mean chord-tone count of a triadic (pop) song as the network hears it.
 DEFAULT_TONE_REFERENCE: float = 3.1
 
@@ -61,12 +64,17 @@ def calibrated_log_prior(
     no_chord_bias: float = 0.0,
     floor: float = 1e-4,
     quality_bias: np.ndarray | None = None,
+    rare_strength: float | None = None,
 ) -> np.ndarray:
     """Return the class log-prior that swaps the training prior for a reference prior.
 
     Class ``c`` of quality ``q`` gets ``-train_strength * log(train_share[q]) +
     reference_strength * log(reference_share[q])``, plus `no_chord_bias` for ``N`` and
-    ``quality_bias[q]``; normalised over the 529 classes.
+    ``quality_bias[q]``; normalised over the 529 classes. With `rare_strength`, the qualities
+    under :data:`RARE_SHARE` of the reference take that exponent instead: they are where a
+    network's timbre confusions land (``5`` on distorted guitars, ``sus4`` on suspensions of
+    a melody), while the common tetrads (``7``, ``min7``, ``maj7``) need a gentler prior to
+    survive in songs that live on them.
 
     Parameters
     ----------
@@ -82,6 +90,8 @@ def calibrated_log_prior(
         Log-offset of ``N``.
     floor : float
         Smallest reference share (a quality real songs rarely use stays possible).
+    rare_strength : float, optional
+        Exponent of the reference prior for the rare qualities (None: `reference_strength`).
     quality_bias : ndarray, shape (45,), optional
         Log-offsets per quality (then ``N``), fitted to hold back the qualities a network
         calls more often than music uses them (``scripts/tune_decoder.py``).
@@ -103,7 +113,10 @@ def calibrated_log_prior(
         ref = np.asarray(reference_share, dtype=np.float64)
         if ref.shape != (N_QUALITIES + 1,):
             raise ValueError(f"reference_share needs {N_QUALITIES + 1} values")
-        per_quality = per_quality + float(reference_strength) * np.log(np.maximum(ref, floor))
+        strength = np.full(N_QUALITIES + 1, float(reference_strength))
+        if rare_strength is not None:
+            strength[ref < RARE_SHARE] = float(rare_strength)
+        per_quality = per_quality + strength * np.log(np.maximum(ref, floor))
     per_quality[N_QUALITIES] += float(no_chord_bias)
     if quality_bias is not None:
         bias = np.asarray(quality_bias, dtype=np.float64)

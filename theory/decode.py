@@ -150,9 +150,10 @@ class DecoderSettings:
         """Build the settings from a config.json ``decoder`` section (None or {}: defaults).
 
         ``quality_share`` with ``prior_strength`` (and optionally ``reference_share``,
-        ``reference_strength``, ``reference_floor``, ``no_chord_bias``, ``quality_bias``) give
-        the class log-prior (:func:`theory.calibrate.calibrated_log_prior`); ``bass_weight`` and
-        ``vector_weight`` default to :data:`DEFAULT_BASS_WEIGHT` and
+        ``reference_strength``, ``rare_strength``, ``reference_floor``, ``no_chord_bias``,
+        ``quality_bias``) give the class log-prior
+        (:func:`theory.calibrate.calibrated_log_prior`); ``bass_weight`` and ``vector_weight``
+        default to :data:`DEFAULT_BASS_WEIGHT` and
         :data:`DEFAULT_VECTOR_WEIGHT`; ``tone_weight`` (0), ``tone_reference`` and
         ``bass_root_min_prob`` (None) as the attributes.
 
@@ -177,6 +178,7 @@ class DecoderSettings:
                     no_chord_bias=float(section.get("no_chord_bias", 0.0)),
                     floor=float(section.get("reference_floor", 1e-4)),
                     quality_bias=section.get("quality_bias"),
+                    rare_strength=section.get("rare_strength"),
                 )
             root_prob = section.get("bass_root_min_prob")
             return cls(
