@@ -66,6 +66,21 @@ def test_quality_bias_moves_each_quality_and_refuses_bad_values():
         calibrated_log_prior(share, quality_bias=np.full(N_QUALITIES + 1, np.nan))
 
 
+def test_rare_strength_applies_only_to_qualities_rare_in_the_reference():
+    train = _share()
+    reference = np.full(N_QUALITIES + 1, 0.001)
+    reference[[quality_index("maj"), quality_index("min7")]] = [0.6, 0.3]
+    base = calibrated_log_prior(train, reference_share=reference, reference_strength=0.5)
+    rare = calibrated_log_prior(
+        train, reference_share=reference, reference_strength=0.5, rare_strength=1.5
+    )
+    shift = rare - base
+    common = [class_of(0, "maj"), class_of(5, "min7")]
+    assert shift[common[0]] == pytest.approx(shift[common[1]])
+    # a rare quality moves by (1.5 - 0.5) * log(0.001) against the common ones
+    assert shift[class_of(0, "sus4")] - shift[common[0]] == pytest.approx(np.log(0.001))
+
+
 def test_tone_adaptation_favours_tetrads_when_more_tones_are_heard():
     maj, maj7 = class_of(0, "maj"), class_of(0, "maj7")
     jazz = tone_adaptation(4.0, tone_weight=1.0, tone_reference=3.1)
