@@ -98,14 +98,16 @@ def with_alternatives(
         return list(segments)
     labels, members = _label_map(vocab, shift % 12)
     index = {label: i for i, label in enumerate(labels)}
-    cumulative = np.concatenate(
-        [np.zeros((1, N_CLASSES)), np.cumsum(_tempered(chord, temperature), axis=0)]
-    )
-    out = []
+    spans = []
     for seg in segments:
         a = _frame(seg.start_s, frames_per_second, n_frames - 1)
-        b = max(a + 1, _frame(seg.end_s, frames_per_second, n_frames))
-        mean = (cumulative[b] - cumulative[a]) / (b - a)
+        spans.append((a, max(a + 1, _frame(seg.end_s, frames_per_second, n_frames))))
+    bounds = np.unique(np.array(spans, dtype=np.int64).reshape(-1))
+    cumulative = _cumulative_rows(chord, temperature, bounds)
+    out = []
+    for seg, (a, b) in zip(segments, spans, strict=True):
+        ia, ib = np.searchsorted(bounds, (a, b))
+        mean = (cumulative[ib] - cumulative[ia]) / (b - a)
         mean /= max(1.0, float(mean.sum()))  # float32 rows may sum to a hair above 1
         probs = np.bincount(members, weights=mean, minlength=len(labels))
         top = np.argsort(-probs, kind="stable")[:n]
@@ -126,6 +128,31 @@ def confidence_temperature(backend: object) -> float:
     """
     value = getattr(backend, "confidence_temperature", None)
     return 1.0 if value is None else float(value)
+
+
+#: Frames tempered and summed at a time by :func:`_cumulative_rows` (bounds its memory).
+_BLOCK_FRAMES = 4096
+
+
+def _cumulative_rows(chord: np.ndarray, temperature: float, rows: np.ndarray) -> np.ndarray:
+    """Rows `rows` (sorted, in 0 .. n_frames) of the running sum of the tempered posteriors.
+
+    Row ``k`` is the sum of the tempered frames ``0 .. k - 1`` (row 0 is zero), float64:
+    ``np.cumsum`` over the whole song with a zero row in front, computed block by block (the
+    same sums in the same order) so that no float64 copy of all the posteriors is made.
+    """
+    out = np.zeros((len(rows), chord.shape[1]))
+    carry = None
+    for start in range(0, chord.shape[0], _BLOCK_FRAMES):
+        block = _tempered(chord[start : start + _BLOCK_FRAMES], temperature)
+        if carry is None:
+            sums = np.cumsum(block, axis=0)
+        else:
+            sums = np.cumsum(np.concatenate([carry, block]), axis=0)[1:]
+        here = (rows > start) & (rows <= start + len(block))
+        out[here] = sums[rows[here] - 1 - start]
+        carry = sums[-1:]
+    return out
 
 
 def _tempered(chord: np.ndarray, temperature: float) -> np.ndarray:

@@ -25,14 +25,17 @@ the same samples as resampling the whole signal at once (a test checks this). Tr
 features are computed by :func:`models.cqt.cqt`, which resamples with a polyphase filter;
 on the bundled example the two give CQT features within 1e-3 of each other (the values
 reach 4.4, and the training cache stores them as float16, whose step there is 4e-3).
-Memory use is about the size of the result (a 60-minute stereo recording at 22.05 kHz takes
-0.32 GB) and no float64 copy of the signal is ever made.
+Memory use of :func:`load_audio` is about the size of the result (a 60-minute stereo
+recording at 22.05 kHz takes 0.64 GB) and no float64 copy of the signal is ever made.
+:class:`AudioStream` gives the same samples block by block, read as often as needed, so
+that a long recording is never held whole (``chordcli transcribe`` reads files this way).
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,10 +45,12 @@ import soundfile
 from chordcli.errors import AudioError
 
 __all__ = [
+    "KEEP_SAMPLES",
     "MIN_DURATION_S",
     "RESAMPLE_QUALITY",
     "SILENCE_PEAK_DBFS",
     "Audio",
+    "AudioStream",
     "check_audio_file",
     "load_audio",
 ]
@@ -60,6 +65,10 @@ SILENCE_PEAK_DBFS: float = -90.0
 
 _FORMAT_HINT = "convert to WAV or FLAC"
 _BLOCK_FRAMES = 1 << 20  # frames decoded per block (about 24 s at 44.1 kHz)
+#: Recordings of at most this many samples (about 12.7 minutes at 22.05 kHz, 128 MiB as
+#: float32 stereo) are kept in memory by :class:`AudioStream`'s first read; longer ones are
+#: decoded again on every read.
+KEEP_SAMPLES = 1 << 24
 #: Quality of the SoX resampler (:mod:`soxr`) that converts the file's rate.
 RESAMPLE_QUALITY = "HQ"
 
@@ -108,6 +117,16 @@ class Audio:
         """Duration in seconds."""
         return self.samples.shape[0] / self.sample_rate_hz
 
+    @property
+    def expected_samples(self) -> int:
+        """Number of samples per channel (as :attr:`AudioStream.expected_samples`)."""
+        return self.n_samples
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """Yield the samples in consecutive read-only views (as :meth:`AudioStream.blocks`)."""
+        for start in range(0, self.n_samples, _BLOCK_FRAMES):
+            yield self.samples[start : start + _BLOCK_FRAMES]
+
 
 def load_audio(
     path: str | os.PathLike[str],
@@ -144,33 +163,110 @@ def load_audio(
     ValueError
         If `sample_rate_hz` or `min_duration_s` is invalid.
     """
+    _check_arguments(sample_rate_hz, min_duration_s)
+    path = Path(path)
+    with _open(path) as sound_file:
+        rate_hz = int(sound_file.samplerate) if sample_rate_hz is None else int(sample_rate_hz)
+        decoded = _Decoded(sound_file, path, target_hz=rate_hz)
+        try:
+            out = _GrowingArray(decoded.expected_samples)
+        except MemoryError:
+            raise AudioError(
+                f"cannot read '{path}': too long to load ({sound_file.frames} frames at "
+                f"{sound_file.samplerate} Hz)"
+            ) from None
+        for block in decoded.blocks():
+            out.append(block)
+    decoded.check(min_duration_s=min_duration_s)
+    return Audio(samples=out.result(), sample_rate_hz=rate_hz, path=path)
+
+
+class AudioStream:
+    """An audio file read block by block as float32 stereo at a chosen rate, as often as needed.
+
+    For recordings too long to hold: :meth:`blocks` decodes, folds and resamples the file as
+    :func:`load_audio` does and yields the samples in blocks (2**20 frames of the file
+    each); the concatenated blocks equal ``load_audio(path, sample_rate_hz=...).samples``.
+    The first complete read runs the checks of :func:`load_audio` (at its end: length,
+    silence) and sets :attr:`n_samples`. A recording of at most :data:`KEEP_SAMPLES` samples
+    is kept in memory by the first read, so that later reads do not decode it again.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Audio file.
+    sample_rate_hz : int
+        Rate of the samples in Hz.
+    min_duration_s : float, optional
+        Reject recordings shorter than this, in seconds.
+
+    Raises
+    ------
+    AudioError
+        As :func:`check_audio_file`, when the file cannot be opened as audio.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        sample_rate_hz: int,
+        min_duration_s: float = MIN_DURATION_S,
+    ) -> None:
+        _check_arguments(sample_rate_hz, min_duration_s)
+        self.path = Path(path)
+        self.sample_rate_hz = int(sample_rate_hz)
+        self.min_duration_s = min_duration_s
+        with _open(self.path) as sound_file:
+            #: Length at `sample_rate_hz` that the file's header announces.
+            self.expected_samples = _Decoded(
+                sound_file, self.path, target_hz=self.sample_rate_hz
+            ).expected_samples
+        #: Length in samples, known after the first complete read (None before).
+        self.n_samples: int | None = None
+        self._kept: list[np.ndarray] | None = None
+
+    @property
+    def duration_s(self) -> float:
+        """Duration in seconds (after the first complete read)."""
+        if self.n_samples is None:
+            raise RuntimeError("the length is known after the first complete read")
+        return self.n_samples / self.sample_rate_hz
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """Yield the samples as new float32 arrays of shape (n, 2), in order.
+
+        Raises
+        ------
+        AudioError
+            If the file cannot be read or used (see :func:`load_audio`).
+        """
+        if self._kept is not None:
+            yield from self._kept
+            return
+        first = self.n_samples is None
+        keep = [] if first and self.expected_samples <= KEEP_SAMPLES else None
+        with _open(self.path) as sound_file:
+            decoded = _Decoded(sound_file, self.path, target_hz=self.sample_rate_hz)
+            for block in decoded.blocks():
+                block = np.array(np.broadcast_to(block, (block.shape[0], 2)))
+                if keep is not None:
+                    keep.append(block)
+                yield block
+        if first:
+            decoded.check(min_duration_s=self.min_duration_s)
+            self.n_samples = decoded.n_samples
+            self._kept = keep if decoded.n_samples <= KEEP_SAMPLES else None
+
+
+def _check_arguments(sample_rate_hz: int | None, min_duration_s: float) -> None:
+    """Raise ValueError for a rate that is not a positive integer or a negative duration."""
     if sample_rate_hz is not None and (
         int(sample_rate_hz) != sample_rate_hz or sample_rate_hz <= 0
     ):
         raise ValueError(f"sample_rate_hz must be a positive integer, got {sample_rate_hz}")
     if not min_duration_s >= 0:
         raise ValueError(f"min_duration_s must be >= 0, got {min_duration_s}")
-    path = Path(path)
-    with _open(path) as sound_file:
-        file_rate_hz = int(sound_file.samplerate)
-        rate_hz = file_rate_hz if sample_rate_hz is None else int(sample_rate_hz)
-        samples, n_frames, peak = _decode(sound_file, path, target_hz=rate_hz)
-
-    if n_frames == 0:
-        raise AudioError(f"cannot read '{path}': the file contains no audio frames")
-    duration_s = n_frames / file_rate_hz
-    if duration_s < min_duration_s:
-        raise AudioError(
-            f"cannot use '{path}': it is too short ({duration_s:.3g} s, "
-            f"at least {min_duration_s:g} s needed)"
-        )
-    if peak < 10.0 ** (SILENCE_PEAK_DBFS / 20.0):
-        level = "all samples are zero" if peak == 0.0 else f"peak {20 * math.log10(peak):.0f} dBFS"
-        raise AudioError(
-            f"cannot use '{path}': the audio is silent ({level})",
-            hint="check that the right file was given",
-        )
-    return Audio(samples=samples, sample_rate_hz=rate_hz, path=path)
 
 
 def check_audio_file(path: str | os.PathLike[str]) -> None:
@@ -233,62 +329,98 @@ def _describe_libsndfile_error(exc: soundfile.LibsndfileError) -> str:
     return "unknown audio format"
 
 
-def _decode(
-    sound_file: soundfile.SoundFile, path: Path, *, target_hz: int
-) -> tuple[np.ndarray, int, float]:
-    """Decode `sound_file` block by block into float32 (n_samples, 2) at `target_hz`.
+class _Decoded:
+    """Decode an open file block by block into float32 (n, 1 or 2) at `target_hz`.
 
-    Returns the samples, the number of frames in the file and the peak
-    absolute sample value over all channels of the file.
+    :meth:`blocks` yields the blocks (views of buffers reused from one block to the next, so
+    a caller keeps a copy), counting the frames and the peak and refusing NaN or infinite
+    samples; :meth:`check` then refuses what :func:`load_audio` refuses after decoding.
     """
-    n_channels = int(sound_file.channels)
-    file_hz = int(sound_file.samplerate)
-    declared = max(int(sound_file.frames), 0)
-    stream = None
-    if target_hz != file_hz:
-        # A mono source is resampled once and duplicated afterwards.
-        stream = _SoxrStream(orig_hz=file_hz, target_hz=target_hz, n_channels=min(n_channels, 2))
-        declared = -(-declared * stream.up // stream.down)
-    try:
-        out = _GrowingArray(declared)
-    except MemoryError:
-        raise AudioError(
-            f"cannot read '{path}': too long to load ({sound_file.frames} frames at {file_hz} Hz)"
-        ) from None
-    block = np.empty((_BLOCK_FRAMES, n_channels), dtype=np.float32)
-    folded = np.empty((_BLOCK_FRAMES, 2), dtype=np.float32) if n_channels > 2 else None
-    n_frames = 0
-    peak = 0.0
-    while True:
+
+    def __init__(self, sound_file: soundfile.SoundFile, path: Path, *, target_hz: int) -> None:
+        self.sound_file = sound_file
+        self.path = path
+        self.n_channels = int(sound_file.channels)
+        self.file_hz = int(sound_file.samplerate)
+        declared = max(int(sound_file.frames), 0)
+        self.stream = None
+        if target_hz != self.file_hz:
+            # A mono source is resampled once and duplicated afterwards.
+            self.stream = _SoxrStream(
+                orig_hz=self.file_hz, target_hz=target_hz, n_channels=min(self.n_channels, 2)
+            )
+            declared = -(-declared * self.stream.up // self.stream.down)
+        self.expected_samples = declared
+        self.n_frames = 0  # frames of the file decoded
+        self.n_samples = 0  # samples yielded
+        self.peak = 0.0
+
+    def blocks(self) -> Iterator[np.ndarray]:
+        """Yield the samples in order, shape (n, 1) for mono files and (n, 2) otherwise."""
+        block = np.empty((_BLOCK_FRAMES, self.n_channels), dtype=np.float32)
+        folded = np.empty((_BLOCK_FRAMES, 2), dtype=np.float32) if self.n_channels > 2 else None
+        while True:
+            data = self._read(block)
+            n = data.shape[0]
+            if n == 0:
+                break
+            self.n_frames += n
+            if folded is not None:
+                _fold_channels(data, folded[:n])
+                data = folded[:n]
+            if self.stream is not None:
+                data = self.stream.push(data)
+            self.n_samples += data.shape[0]
+            yield data
+        if self.stream is not None:
+            data = self.stream.finish()
+            self.n_samples += data.shape[0]
+            yield data
+
+    def _read(self, block: np.ndarray) -> np.ndarray:
+        """Read the next frames into `block`; refuse damaged data and NaN or infinite samples."""
+        path, file_hz = self.path, self.file_hz
         try:
-            data = sound_file.read(_BLOCK_FRAMES, dtype="float32", always_2d=True, out=block)
+            data = self.sound_file.read(_BLOCK_FRAMES, dtype="float32", always_2d=True, out=block)
         except (soundfile.LibsndfileError, RuntimeError) as exc:
             raise AudioError(
-                f"cannot read '{path}': damaged audio data after {n_frames / file_hz:.1f} s ({exc})"
+                f"cannot read '{path}': damaged audio data after "
+                f"{self.n_frames / file_hz:.1f} s ({exc})"
             ) from exc
-        n = data.shape[0]
-        if n == 0:
-            break
+        if data.shape[0] == 0:
+            return data
         hi, lo = float(data.max()), float(data.min())
         if not (math.isfinite(hi) and math.isfinite(lo)):
-            bad = n_frames + int(np.flatnonzero(~np.isfinite(data).all(axis=1))[0])
+            bad = self.n_frames + int(np.flatnonzero(~np.isfinite(data).all(axis=1))[0])
             raise AudioError(
                 f"cannot use '{path}': it contains NaN or infinite samples "
                 f"(first at {bad / file_hz:.3f} s)",
                 hint="the file is damaged; export it again",
             )
-        peak = max(peak, hi, -lo)
-        n_frames += n
-        if folded is not None:
-            _fold_channels(data, folded[:n])
-            data = folded[:n]
-        if stream is None:
-            out.append(data)
-        else:
-            out.append(stream.push(data))
-    if stream is not None:
-        out.append(stream.finish())
-    return out.result(), n_frames, peak
+        self.peak = max(self.peak, hi, -lo)
+        return data
+
+    def check(self, *, min_duration_s: float) -> None:
+        """Refuse a recording without frames, shorter than `min_duration_s`, or silent."""
+        path = self.path
+        if self.n_frames == 0:
+            raise AudioError(f"cannot read '{path}': the file contains no audio frames")
+        duration_s = self.n_frames / self.file_hz
+        if duration_s < min_duration_s:
+            raise AudioError(
+                f"cannot use '{path}': it is too short ({duration_s:.3g} s, "
+                f"at least {min_duration_s:g} s needed)"
+            )
+        if self.peak < 10.0 ** (SILENCE_PEAK_DBFS / 20.0):
+            level = (
+                "all samples are zero"
+                if self.peak == 0.0
+                else f"peak {20 * math.log10(self.peak):.0f} dBFS"
+            )
+            raise AudioError(
+                f"cannot use '{path}': the audio is silent ({level})",
+                hint="check that the right file was given",
+            )
 
 
 def _fold_channels(block: np.ndarray, out: np.ndarray) -> None:

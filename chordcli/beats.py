@@ -39,6 +39,7 @@ __all__ = [
     "DEFAULT_TIGHTNESS",
     "Beats",
     "OnsetEnvelope",
+    "OnsetFlux",
     "downbeats_from_changes",
     "estimate_tempo",
     "extend_to_span",
@@ -114,39 +115,86 @@ def onset_strength(samples: np.ndarray, *, sample_rate_hz: int) -> OnsetEnvelope
     -------
     OnsetEnvelope
         Spectral-flux onset strength at about 86 frames per second.
+
+    See Also
+    --------
+    OnsetFlux : the same from a recording read block by block.
     """
     x = np.asarray(samples, dtype=np.float32)
     if x.ndim == 1:
         x = x[:, None]
-    hop = max(1, round(_HOP_S * sample_rate_hz))
-    n_fft = 1 << int(np.ceil(np.log2(_WINDOW_S * sample_rate_hz)))
-    n_frames = 1 + len(x) // hop
-    window = scipy.signal.get_window("hann", n_fft).astype(np.float32)
-    top_bin = min(n_fft // 2 + 1, int(8000.0 * n_fft / sample_rate_hz))
-    flux = np.zeros(n_frames, dtype=np.float32)
-    previous = None
-    for f0 in range(0, n_frames, _BLOCK_FRAMES):
-        f1 = min(f0 + _BLOCK_FRAMES, n_frames)
-        a = f0 * hop - n_fft // 2
-        b = (f1 - 1) * hop + n_fft - n_fft // 2
-        seg = np.zeros(b - a, dtype=np.float32)
-        lo, hi = max(a, 0), min(b, len(x))
-        if hi > lo:  # channels mixed block by block: no mono copy of the whole signal
-            seg[lo - a : hi - a] = x[lo:hi].mean(axis=1, dtype=np.float32)
-        frames = np.lib.stride_tricks.sliding_window_view(seg, n_fft)[::hop][: f1 - f0]
-        spec = np.abs(scipy.fft.rfft(frames * window, axis=1)[:, 1:top_bin])
+    flux = OnsetFlux(sample_rate_hz=sample_rate_hz)
+    step = _BLOCK_FRAMES * flux.hop  # channels mixed block by block: no mono copy of the whole
+    for i in range(0, len(x), step):
+        flux.push(x[i : i + step])
+    return flux.envelope()
+
+
+class OnsetFlux:
+    """Spectral flux of a recording pushed block by block (see :func:`onset_strength`).
+
+    Parameters
+    ----------
+    sample_rate_hz : int
+        Sample rate in Hz.
+    """
+
+    def __init__(self, *, sample_rate_hz: int) -> None:
+        self.sample_rate_hz = int(sample_rate_hz)
+        self.hop = max(1, round(_HOP_S * sample_rate_hz))
+        self.n_fft = 1 << int(np.ceil(np.log2(_WINDOW_S * sample_rate_hz)))
+        self._window = scipy.signal.get_window("hann", self.n_fft).astype(np.float32)
+        self._top_bin = min(self.n_fft // 2 + 1, int(8000.0 * self.n_fft / sample_rate_hz))
+        self._flux: list[np.ndarray] = []
+        self._previous: np.ndarray | None = None  # spectrum of the last frame done
+        self._done = 0  # frames done
+        # Mono samples from the first sample of frame `_done`'s window on (the window of
+        # frame f starts at f * hop - n_fft // 2; zeros before the signal).
+        self._tail = np.zeros(self.n_fft // 2, dtype=np.float32)
+        self._n_samples = 0
+
+    def push(self, block: np.ndarray) -> None:
+        """Add the next samples, shape (n, n_channels); channels are averaged."""
+        mono = np.asarray(block, dtype=np.float32).mean(axis=1, dtype=np.float32)
+        self._n_samples += len(mono)
+        self._tail = np.concatenate([self._tail, mono])
+        # Frames whose windows the samples so far cover, in blocks of _BLOCK_FRAMES frames.
+        while True:
+            f1 = self._done + _BLOCK_FRAMES
+            if (f1 - 1) * self.hop + self.n_fft - self.n_fft // 2 > self._n_samples:
+                return
+            self._frames(f1)
+
+    def envelope(self) -> OnsetEnvelope:
+        """Finish the recording (zeros after it) and return its onset strength."""
+        n_frames = 1 + self._n_samples // self.hop
+        while self._done < n_frames:
+            f1 = min(self._done + _BLOCK_FRAMES, n_frames)
+            need = (f1 - 1 - self._done) * self.hop + self.n_fft
+            if len(self._tail) < need:
+                padding = np.zeros(need - len(self._tail), dtype=np.float32)
+                self._tail = np.concatenate([self._tail, padding])
+            self._frames(f1)
+        flux = np.concatenate(self._flux) if self._flux else np.zeros(0, dtype=np.float32)
+        fps = self.sample_rate_hz / self.hop
+        local = scipy.ndimage.uniform_filter1d(flux, size=max(1, round(fps)), mode="nearest")
+        strength = np.maximum(flux - local, 0.0).astype(np.float32)
+        return OnsetEnvelope(
+            strength=strength, frames_per_second=fps, offset_s=self.n_fft / 4 / self.sample_rate_hz
+        )
+
+    def _frames(self, f1: int) -> None:
+        """Compute the flux of frames ``_done .. f1 - 1`` from the tail."""
+        n = f1 - self._done
+        frames = np.lib.stride_tricks.sliding_window_view(self._tail, self.n_fft)[:: self.hop][:n]
+        spec = np.abs(scipy.fft.rfft(frames * self._window, axis=1)[:, 1 : self._top_bin])
         spec = np.log1p(100.0 * spec, dtype=np.float32)
-        if previous is None:
-            previous = spec[:1]
+        previous = spec[:1] if self._previous is None else self._previous
         diff = np.diff(np.concatenate([previous, spec]), axis=0)
-        flux[f0:f1] = np.maximum(diff, 0.0).mean(axis=1)
-        previous = spec[-1:]
-    fps = sample_rate_hz / hop
-    local = scipy.ndimage.uniform_filter1d(flux, size=max(1, round(fps)), mode="nearest")
-    strength = np.maximum(flux - local, 0.0).astype(np.float32)
-    return OnsetEnvelope(
-        strength=strength, frames_per_second=fps, offset_s=n_fft / 4 / sample_rate_hz
-    )
+        self._flux.append(np.maximum(diff, 0.0).mean(axis=1))
+        self._previous = spec[-1:]
+        self._done = f1
+        self._tail = self._tail[n * self.hop :]
 
 
 def estimate_tempo(

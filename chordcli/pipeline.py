@@ -2,9 +2,14 @@
 
 Stages of :func:`analyse_audio` (each timed, see :class:`StageTimes`):
 
+0. **load**: a first read of the recording, block by block (for a file: decoding and
+   resampling, :class:`chordcli.audio.AudioStream`), computes the onset envelope
+   (:class:`chordcli.beats.OnsetFlux`) and the tuning (:class:`models.tuning.TuningFrames`,
+   unless given);
 1. **cqt**: :func:`models.cqt.cqt` over the whole recording with the model's own feature
    parameters (``backend.cqt_config``), computed in blocks and centred on the recording's
-   tuning (:func:`models.tuning.estimate_tuning` unless given);
+   tuning; a long file is read a second time for it, block by block, so that no stage holds
+   the whole signal;
 2. **model**: ``backend.predict`` gives per-frame posteriors (:class:`models.base.ModelOutput`);
 3. **decode**: :func:`theory.decode.decode` turns them into chord segments (slash chords from
    the bass head); the key is the class with the highest mean key posterior;
@@ -32,13 +37,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from chordcli.alternatives import confidence_temperature, with_alternatives
-from chordcli.audio import Audio, load_audio
+from chordcli.audio import Audio, AudioStream
 from chordcli.beats import (
     DEFAULT_BEATS_PER_BAR,
     Beats,
+    OnsetFlux,
     downbeats_from_changes,
     extend_to_span,
-    onset_strength,
     snap_to_beats,
     track_beats,
 )
@@ -83,8 +88,8 @@ class StageTimes:
     Attributes
     ----------
     load_s, cqt_s, model_s, decode_s, beats_s : float
-        Reading and resampling the audio (0 when given audio), the CQT, the model, the
-        decoder, and beat tracking.
+        The first read (decoding and resampling a file, onset envelope, tuning estimate),
+        the CQT, the model, the decoder, and tempo and beat tracking.
     """
 
     load_s: float = 0.0
@@ -122,7 +127,7 @@ class Analysis:
 
 
 def analyse_audio(
-    audio: Audio,
+    audio: Audio | AudioStream,
     *,
     backend: ChordBackend,
     vocab: str = DEFAULT_VOCAB,
@@ -140,8 +145,9 @@ def analyse_audio(
 
     Parameters
     ----------
-    audio : Audio
-        The recording (any sample rate; the CQT converts it).
+    audio : Audio or AudioStream
+        The recording (any sample rate; the CQT converts it); a stream is read twice, block
+        by block (:func:`analyse_file`).
     backend : ChordBackend
         A loaded model (:func:`models.backend.load_backend`).
     vocab : {'full', 'sevenths', 'majmin'}
@@ -177,16 +183,15 @@ def analyse_audio(
     """
     _check_options(vocab=vocab, capo=capo)
     clock = _StageClock(on_stage)
-    with clock.stage("cqt_s", "CQT"):
-        features, tuning_cents = _tuned_cqt(audio, backend.cqt_config, tuning_cents=tuning_cents)
-        non_harmonic = gated_frames(features, config=backend.cqt_config, gate=tonal_gate)
-    with clock.stage("beats_s", "beats"):
-        beats = track_beats(onset_strength(audio.samples, sample_rate_hz=audio.sample_rate_hz))
-    skeleton = _beat_transcription(audio, backend, beats, tuning_cents)
+    front = _front_end(audio, backend.cqt_config, tuning_cents=tuning_cents, clock=clock)
     del audio  # the samples are no longer needed: freed here unless the caller keeps them
+    features = front.features
+    non_harmonic = gated_frames(features, config=backend.cqt_config, gate=tonal_gate)
+    skeleton = _beat_transcription(front, backend)
     with clock.stage("model_s", "network"):
         output = backend.predict(features)
     features = features if keep else None
+    front = None  # nor are the features, unless kept
     with clock.stage("decode_s", "decoding"):
         segments = decode_segments(
             output,
@@ -200,7 +205,7 @@ def analyse_audio(
         )
         key, key_confidence = estimate_key(output)
     with clock.stage("beats_s"):
-        beats = _extend_beats(beats, segments)
+        beats = _extend_beats(Beats(skeleton.tempo_bpm, skeleton.beats_s), segments)
         segments, downbeats = place_on_beats(segments, beats.beats_s, beat_sync=beat_sync)
     shift = int(transpose) - int(capo)
     segments, key = relabel(segments, key, vocab=vocab, shift=shift)
@@ -237,40 +242,75 @@ def _extend_beats(beats: Beats, segments: list[ChordSegment]) -> Beats:
     return extend_to_span(beats, start_s=sounding[0].start_s, end_s=sounding[-1].end_s)
 
 
-def _tuned_cqt(
-    audio: Audio, config: CQTConfig, *, tuning_cents: float | None = None
-) -> tuple[np.ndarray, float]:
-    """Return the CQT centred on the recording's tuning, and that tuning in cents.
+@dataclass(frozen=True)
+class _FrontEnd:
+    """What the model-independent stages find in a recording (:func:`_front_end`)."""
 
-    None estimates the tuning from the audio (:func:`models.tuning.estimate_tuning`).
+    features: np.ndarray
+    tuning_cents: float
+    beats: Beats
+    duration_s: float
+    source: str | None
+
+
+def _front_end(
+    audio: Audio | AudioStream,
+    config: CQTConfig,
+    *,
+    tuning_cents: float | None,
+    clock: _StageClock,
+) -> _FrontEnd:
+    """Read the recording: onset envelope and tuning on a first read, the CQT on a second.
+
+    Stage ``load_s`` is the first read (decoding and resampling a file, the onset envelope,
+    the tuning estimate unless `tuning_cents` is given), ``cqt_s`` the CQT (which reads a long
+    file a second time), ``beats_s`` tempo and beat tracking. Neither read holds more than a
+    block of a file's samples (:class:`chordcli.audio.AudioStream`).
     """
-    from models.cqt import cqt
-    from models.tuning import estimate_tuning
+    from models.cqt import SampleBlocks, cqt
+    from models.tuning import TuningFrames
 
-    if tuning_cents is None:
-        tuning_cents = estimate_tuning(audio.samples, sample_rate_hz=audio.sample_rate_hz)
-    features = cqt(
-        audio.samples,
-        sample_rate_hz=audio.sample_rate_hz,
-        config=config,
-        tuning_cents=tuning_cents,
-    )
-    return features, tuning_cents
+    rate = audio.sample_rate_hz
+    with clock.stage("load_s"):
+        onsets = OnsetFlux(sample_rate_hz=rate)
+        frames = None
+        if tuning_cents is None:
+            frames = TuningFrames(n_samples=audio.expected_samples, sample_rate_hz=rate)
+        for block in audio.blocks():
+            onsets.push(block)
+            if frames is not None:
+                frames.push(block)
+        n_samples = audio.n_samples
+        if frames is not None:
+            tuning_cents = frames.estimate(n_samples)
+        if tuning_cents is None:  # the header's length put the frames elsewhere: read again
+            frames = TuningFrames(n_samples=n_samples, sample_rate_hz=rate)
+            for block in audio.blocks():
+                frames.push(block)
+            tuning_cents = frames.estimate(n_samples)
+    with clock.stage("cqt_s", "CQT"):
+        if isinstance(audio, Audio):
+            samples = audio.samples
+        else:  # read again, block by block
+            samples = SampleBlocks(audio.blocks(), n_samples)
+        features = cqt(samples, sample_rate_hz=rate, config=config, tuning_cents=tuning_cents)
+    with clock.stage("beats_s", "beats"):
+        beats = track_beats(onsets.envelope())
+    source = str(audio.path) if audio.path is not None else None
+    return _FrontEnd(features, float(tuning_cents), beats, audio.duration_s, source)
 
 
-def _beat_transcription(
-    audio: Audio, backend: ChordBackend, beats: Beats, tuning_cents: float
-) -> Transcription:
+def _beat_transcription(front: _FrontEnd, backend: ChordBackend) -> Transcription:
     """Return a transcription of the audio with its beats, tuning and provenance, no chords."""
     return Transcription(
         segments=(),
-        duration_s=audio.duration_s,
-        tempo_bpm=beats.tempo_bpm,
-        beats_s=beats.beats_s,
+        duration_s=front.duration_s,
+        tempo_bpm=front.beats.tempo_bpm,
+        beats_s=front.beats.beats_s,
         beats_per_bar=DEFAULT_BEATS_PER_BAR,
-        source=str(audio.path) if audio.path is not None else None,
+        source=front.source,
         model=backend.name,
-        tuning_cents=round(float(tuning_cents), 1),
+        tuning_cents=round(front.tuning_cents, 1),
     )
 
 
@@ -322,12 +362,14 @@ def analyse_file(
 ) -> Analysis:
     """Read an audio file and transcribe it (see :func:`analyse_audio` for the parameters).
 
-    The audio is read at the model's sample rate (``backend.cqt_config.sample_rate_hz``).
+    The audio is read at the model's sample rate (``backend.cqt_config.sample_rate_hz``) as
+    an :class:`~chordcli.audio.AudioStream`: block by block, twice for a long recording
+    (onset envelope and tuning, then the CQT), so memory does not grow with its length.
 
     Returns
     -------
     Analysis
-        As :func:`analyse_audio`, with the time spent reading the file.
+        As :func:`analyse_audio`; ``times.load_s`` includes decoding the file.
 
     Raises
     ------
@@ -336,11 +378,9 @@ def analyse_file(
     """
     if on_stage is not None:
         on_stage("reading")
-    clock = time.perf_counter()
-    loaded = {"audio": load_audio(path, sample_rate_hz=backend.cqt_config.sample_rate_hz)}
-    load_s = time.perf_counter() - clock
-    result = analyse_audio(
-        loaded.pop("audio"),  # no reference kept here: the samples are freed before the network
+    return analyse_audio(
+        # Not held here: the samples kept by the stream are freed before the network runs.
+        AudioStream(path, sample_rate_hz=backend.cqt_config.sample_rate_hz),
         backend=backend,
         vocab=vocab,
         beat_sync=beat_sync,
@@ -352,7 +392,6 @@ def analyse_file(
         keep=keep,
         on_stage=on_stage,
     )
-    return replace(result, times=replace(result.times, load_s=load_s))
 
 
 def transcribe_audio(

@@ -51,7 +51,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +66,7 @@ __all__ = [
     "CQTConfig",
     "CQTStream",
     "CQTParameterError",
+    "SampleBlocks",
     "cqt",
     "cqt_magnitude",
     "frame_reach_samples",
@@ -280,6 +281,66 @@ _PLAIN = {"int": int, "float": float}
 DEFAULT_CQT = CQTConfig()
 
 
+@dataclass(frozen=True)
+class SampleBlocks:
+    """A signal given as consecutive blocks, for recordings too long to hold as one array.
+
+    :func:`cqt` reads the blocks once, in order, and keeps only the samples its next block of
+    frames needs, so the whole signal is never in memory.
+
+    Parameters
+    ----------
+    blocks : iterable of ndarray, each shape (n, n_channels)
+        Consecutive samples, floating point; together exactly `n_samples` of them.
+    n_samples : int
+        Total number of samples (the CQT's frame count depends on it).
+    n_channels : int
+        1 (mono, duplicated) or 2 (left, right).
+    """
+
+    blocks: Iterable[np.ndarray]
+    n_samples: int
+    n_channels: int = 2
+
+
+class _BlockReader:
+    """Samples of a :class:`SampleBlocks` signal for :func:`_segment`, read as they are needed.
+
+    The segments asked for must not start before the previous one: only the samples from the
+    last segment's start to the furthest sample read so far are held (about two blocks).
+    """
+
+    def __init__(self, signal: SampleBlocks) -> None:
+        self.shape = (int(signal.n_samples), int(signal.n_channels))
+        self._blocks = iter(signal.blocks)
+        self._buffer = np.empty((0, self.shape[1]), dtype=np.float32)
+        self._start = 0  # signal index of self._buffer[0]
+
+    def segment(self, a: int, b: int) -> np.ndarray:
+        """Return samples ``a .. b - 1`` as float32 (n_channels, b - a), zeros outside."""
+        cut = min(max(a - self._start, 0), len(self._buffer))
+        self._buffer = self._buffer[cut:]
+        self._start += cut
+        have = self._start + len(self._buffer)
+        need = min(b, self.shape[0])
+        if have < need:
+            parts = [self._buffer]
+            while have < need:
+                block = next(self._blocks, None)
+                if block is None:
+                    raise CQTParameterError(
+                        f"the blocks hold {have} samples, {self.shape[0]} were announced"
+                    )
+                parts.append(np.asarray(block, dtype=np.float32).reshape(len(block), -1))
+                have += len(block)
+            self._buffer = np.concatenate(parts)
+        return _segment(self, a, b)
+
+    def rows(self, lo: int, hi: int) -> np.ndarray:
+        """Return samples ``lo .. hi - 1``, shape (hi - lo, n_channels); they must be held."""
+        return self._buffer[lo - self._start : hi - self._start]
+
+
 def frame_times_s(n_frames: int, *, config: CQTConfig = DEFAULT_CQT) -> np.ndarray:
     """Return the centre time of each frame in seconds.
 
@@ -356,7 +417,7 @@ def resample(samples: np.ndarray, *, orig_hz: int, target_hz: int) -> np.ndarray
 
 
 def cqt(
-    samples: np.ndarray,
+    samples: np.ndarray | SampleBlocks,
     *,
     sample_rate_hz: int,
     config: CQTConfig = DEFAULT_CQT,
@@ -367,9 +428,10 @@ def cqt(
 
     Parameters
     ----------
-    samples : ndarray, shape (n_samples,) or (n_samples, n_channels)
+    samples : ndarray, shape (n_samples,) or (n_samples, n_channels), or SampleBlocks
         Audio, floating point (full scale 1.0); mono (1-D or one column) is duplicated to
-        two channels, two columns are left and right.
+        two channels, two columns are left and right. A long recording can come as
+        :class:`SampleBlocks`, read once block by block (same result).
     sample_rate_hz : int
         Rate of `samples`; converted to ``config.sample_rate_hz`` if different.
     config : CQTConfig, optional
@@ -404,7 +466,7 @@ def cqt(
 
 
 def cqt_magnitude(
-    samples: np.ndarray,
+    samples: np.ndarray | SampleBlocks,
     *,
     sample_rate_hz: int,
     config: CQTConfig = DEFAULT_CQT,
@@ -420,7 +482,7 @@ def cqt_magnitude(
 
     Parameters
     ----------
-    samples : ndarray, shape (n_samples,) or (n_samples, n_channels)
+    samples : ndarray, shape (n_samples,) or (n_samples, n_channels), or SampleBlocks
         Audio as for :func:`cqt`.
     sample_rate_hz : int
         Rate of `samples` in Hz.
@@ -450,11 +512,18 @@ def cqt_magnitude(
 
 
 def _transform(
-    x: np.ndarray, *, up: int, down: int, config: CQTConfig, block_frames: int, log: bool
+    x: np.ndarray | _BlockReader,
+    *,
+    up: int,
+    down: int,
+    config: CQTConfig,
+    block_frames: int,
+    log: bool,
 ) -> np.ndarray:
     """Blockwise transform of validated x (n_samples, 1 or 2) at ``rate * down / up``."""
     import scipy.signal
 
+    read = x.segment if isinstance(x, _BlockReader) else functools.partial(_segment, x)
     plan = _plan(config)
     n_in = x.shape[0]
     n_base = -(-n_in * up // down)  # samples at config.sample_rate_hz, as resample_poly
@@ -479,14 +548,14 @@ def _transform(
         stop = (i1 - 1) * hop + margin
         stop = start + -(-(stop - start) // length_step) * length_step
         if up == down:
-            seg = _segment(x, start, stop)
+            seg = read(start, stop)
         elif first is not None:
-            seg = first(_segment(x, start * down, stop * down))
+            seg = first(read(start * down, stop * down))
         else:
             # Input samples from start * down / up on, resampled to base samples [start, stop).
             a = start * down // up
             b = -(-stop * down // up) + 1
-            seg = scipy.signal.resample_poly(_segment(x, a, b), up, down, axis=-1)
+            seg = scipy.signal.resample_poly(read(a, b), up, down, axis=-1)
             seg = np.ascontiguousarray(seg[:, : stop - start], dtype=np.float32)
         if up != down:
             # As resampling the whole signal first: nothing outside its n_base samples (the
@@ -742,9 +811,17 @@ def _octave_magnitudes(
 
 
 def _validate(
-    samples: np.ndarray, sample_rate_hz: int, config: CQTConfig, block_frames: int
-) -> tuple[np.ndarray, int, int]:
+    samples: np.ndarray | SampleBlocks, sample_rate_hz: int, config: CQTConfig, block_frames: int
+) -> tuple[np.ndarray | _BlockReader, int, int]:
     """Check the arguments of :func:`cqt`; return x (n_samples, 1 or 2), up, down."""
+    if isinstance(samples, SampleBlocks):
+        if samples.n_channels not in (1, 2) or samples.n_samples < 0:
+            raise CQTParameterError(
+                f"SampleBlocks need 1 or 2 channels and n_samples >= 0, got "
+                f"{samples.n_channels} and {samples.n_samples}"
+            )
+        x = _BlockReader(samples)
+        return (x, *_check_block_and_rate(sample_rate_hz, config, block_frames))
     x = np.asarray(samples)
     if x.ndim == 2 and x.shape[1] in (1, 2):
         pass
@@ -759,13 +836,19 @@ def _validate(
             f"samples must be floating point, got dtype {x.dtype} "
             "(hint: read audio with soundfile.read(..., dtype='float32'))"
         )
+    return (x, *_check_block_and_rate(sample_rate_hz, config, block_frames))
+
+
+def _check_block_and_rate(
+    sample_rate_hz: int, config: CQTConfig, block_frames: int
+) -> tuple[int, int]:
+    """Check `block_frames`; return the (up, down) factors from `sample_rate_hz` to config's."""
     if isinstance(block_frames, bool) or not isinstance(block_frames, int) or block_frames < 1:
         raise CQTParameterError(f"block_frames must be a positive integer, got {block_frames!r}")
-    up, down = _ratio(sample_rate_hz, config.sample_rate_hz)
-    return x, up, down
+    return _ratio(sample_rate_hz, config.sample_rate_hz)
 
 
-def _segment(x: np.ndarray, a: int, b: int) -> np.ndarray:
+def _segment(x: np.ndarray | _BlockReader, a: int, b: int) -> np.ndarray:
     """Return samples ``a .. b - 1`` of x (n_samples, n_channels) as float32 (n_channels, b - a).
 
     Indices outside the signal read as zeros.
@@ -775,7 +858,8 @@ def _segment(x: np.ndarray, a: int, b: int) -> np.ndarray:
     seg[:, : lo - a] = 0.0
     seg[:, hi - a :] = 0.0
     if hi > lo:
-        seg[:, lo - a : hi - a] = x[lo:hi].T
+        rows = x[lo:hi] if isinstance(x, np.ndarray) else x.rows(lo, hi)
+        seg[:, lo - a : hi - a] = rows.T
     return seg
 
 

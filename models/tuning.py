@@ -113,39 +113,122 @@ def estimate_tuning(samples: np.ndarray, *, sample_rate_hz: int) -> float:
     TuningError
         If `sample_rate_hz` is not a positive integer of at least 8000 or `samples` has
         an unusable shape.
+
+    See Also
+    --------
+    TuningFrames : the same estimate from a recording read block by block.
     """
     x = np.asarray(samples)
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2:
         raise TuningError(f"samples must have shape (n,) or (n, channels), got {x.shape}")
-    if isinstance(sample_rate_hz, bool) or not float(sample_rate_hz).is_integer():
-        raise TuningError(f"sample_rate_hz must be an integer, got {sample_rate_hz!r}")
-    if sample_rate_hz < 8000:
-        raise TuningError(f"sample_rate_hz must be at least 8000, got {sample_rate_hz!r}")
-    deviations, weights = _peak_deviations(x, int(sample_rate_hz))
-    if deviations.size < _MIN_PEAKS:
-        return 0.0
-    return _circular_mode_mean(deviations, weights)
+    frames = TuningFrames(n_samples=x.shape[0], sample_rate_hz=sample_rate_hz)
+    step = 1 << 20  # the frames are mixed to mono block by block: no mono copy of the whole
+    for i in range(0, x.shape[0], step):
+        frames.push(x[i : i + step])
+    return frames.estimate(x.shape[0])
 
 
-def _peak_deviations(x: np.ndarray, sample_rate_hz: int) -> tuple[np.ndarray, np.ndarray]:
+class TuningFrames:
+    """Gather the frames :func:`estimate_tuning` analyses from blocks of a recording.
+
+    The frames are spread evenly over the recording, so their places depend on its length:
+    give the length expected (a file header's), :meth:`push` the samples block by block in
+    order, and :meth:`estimate` checks that the length found gives the same frames.
+
+    Parameters
+    ----------
+    n_samples : int
+        Length of the recording expected, in samples.
+    sample_rate_hz : int
+        Rate of the samples in Hz (at least 8000).
+
+    Raises
+    ------
+    TuningError
+        If `sample_rate_hz` is not an integer of at least 8000.
+    """
+
+    def __init__(self, *, n_samples: int, sample_rate_hz: int) -> None:
+        if isinstance(sample_rate_hz, bool) or not float(sample_rate_hz).is_integer():
+            raise TuningError(f"sample_rate_hz must be an integer, got {sample_rate_hz!r}")
+        if sample_rate_hz < 8000:
+            raise TuningError(f"sample_rate_hz must be at least 8000, got {sample_rate_hz!r}")
+        self.sample_rate_hz = int(sample_rate_hz)
+        self.n_fft = 1 << math.ceil(math.log2(_WINDOW_S * self.sample_rate_hz))
+        self.starts = _frame_starts(int(n_samples), self.n_fft)
+        self.frames = np.empty((len(self.starts), self.n_fft), dtype=np.float32)
+        self._tail = np.empty(0, dtype=np.float32)  # mono samples of a frame not yet complete
+        self._tail_start = 0  # sample index of self._tail[0]
+        self._pushed = 0  # samples pushed so far
+        self._next = 0  # index of the next frame to fill
+
+    def push(self, block: np.ndarray) -> None:
+        """Add the next samples, shape (n,) or (n, n_channels); channels are averaged."""
+        block = np.asarray(block)
+        if block.ndim == 1:
+            block = block[:, None]
+        if block.ndim != 2:
+            raise TuningError(f"samples must have shape (n,) or (n, channels), got {block.shape}")
+        begin, self._pushed = self._pushed, self._pushed + block.shape[0]
+        if self._next == len(self.starts):
+            return
+        # Only the samples from the next frame's start on are mixed to mono and kept.
+        skip = min(max(int(self.starts[self._next]) - begin, 0), block.shape[0])
+        mono = block[skip:].mean(axis=1, dtype=np.float64).astype(np.float32)
+        if skip or not len(self._tail):
+            self._tail, self._tail_start = mono, begin + skip
+        else:
+            self._tail = np.concatenate([self._tail, mono])
+        while (
+            self._next < len(self.starts) and self.starts[self._next] + self.n_fft <= self._pushed
+        ):
+            at = int(self.starts[self._next]) - self._tail_start
+            self.frames[self._next] = self._tail[at : at + self.n_fft]
+            self._next += 1
+        keep_from = self._pushed
+        if self._next < len(self.starts):
+            keep_from = min(int(self.starts[self._next]), keep_from)
+        self._tail = self._tail[keep_from - self._tail_start :]
+        self._tail_start = keep_from
+
+    def estimate(self, n_samples: int) -> float | None:
+        """Return the tuning in cents (as :func:`estimate_tuning`) of the `n_samples` pushed.
+
+        None if the recording's length puts the frames elsewhere than the expected length
+        did (read it again with that length).
+        """
+        if not np.array_equal(_frame_starts(int(n_samples), self.n_fft), self.starts):
+            return None
+        if self._next < len(self.starts):
+            raise TuningError(f"only {self._pushed} samples were pushed, {n_samples} announced")
+        deviations, weights = _peak_deviations(self.frames, self.sample_rate_hz)
+        if deviations.size < _MIN_PEAKS:
+            return 0.0
+        return _circular_mode_mean(deviations, weights)
+
+
+def _frame_starts(n_samples: int, n_fft: int) -> np.ndarray:
+    """First sample of each analysed frame: at most TUNING_MAX_FRAMES, spread evenly."""
+    hop = n_fft // 2
+    if n_samples < n_fft:
+        return np.empty(0, dtype=np.int64)
+    n_frames = 1 + (n_samples - n_fft) // hop
+    starts = np.linspace(0, (n_frames - 1) * hop, min(n_frames, TUNING_MAX_FRAMES))
+    return (starts // hop * hop).astype(np.int64)
+
+
+def _peak_deviations(frames: np.ndarray, sample_rate_hz: int) -> tuple[np.ndarray, np.ndarray]:
     """Deviation in cents of every strong spectral peak from the 440 Hz grid, and its weight.
 
-    `x` has shape (n_samples, n_channels); only the analysed frames are mixed to mono (the
-    mix of a whole hour-long recording in float64 took a gigabyte).
+    `frames` has shape (n_frames, n_fft), mono.
     """
     import scipy.fft
 
-    n_fft = 1 << math.ceil(math.log2(_WINDOW_S * sample_rate_hz))
-    hop = n_fft // 2
-    if x.shape[0] < n_fft:
+    if len(frames) == 0:
         return np.empty(0), np.empty(0)
-    n_frames = 1 + (x.shape[0] - n_fft) // hop
-    starts = np.linspace(0, (n_frames - 1) * hop, min(n_frames, TUNING_MAX_FRAMES))
-    starts = (starts // hop * hop).astype(np.int64)
-    windows = np.lib.stride_tricks.sliding_window_view(x, n_fft, axis=0)[starts]
-    frames = windows.mean(axis=1, dtype=np.float64).astype(np.float32)  # (frames, n_fft)
+    n_fft = frames.shape[1]
     window = np.hanning(n_fft).astype(np.float32)
     lo = max(2, int(TUNING_FMIN_HZ * n_fft / sample_rate_hz))
     hi = min(n_fft // 2 - 1, int(TUNING_FMAX_HZ * n_fft / sample_rate_hz) + 1)
