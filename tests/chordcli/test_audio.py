@@ -270,3 +270,36 @@ def test_output_grows_when_the_header_under_reports_the_length():
     assert result.shape == (7, 2)
     np.testing.assert_array_equal(result[:2], 1.0)
     np.testing.assert_array_equal(result[2:], 2.0)
+
+
+@pytest.mark.parametrize("keep_samples", [0, 1 << 24])
+@pytest.mark.parametrize(
+    ("file_hz", "target_hz", "n_channels"),
+    [(44100, 22050, 2), (22050, 22050, 1), (48000, 22050, 3)],
+)
+def test_a_stream_yields_the_samples_of_load_audio_on_every_read(
+    tmp_path, monkeypatch, keep_samples, file_hz, target_hz, n_channels
+):
+    monkeypatch.setattr(chordcli.audio, "_BLOCK_FRAMES", 4096)
+    monkeypatch.setattr(chordcli.audio, "KEEP_SAMPLES", keep_samples)
+    rng = np.random.default_rng(n_channels)
+    data = (0.3 * rng.standard_normal((int(1.3 * file_hz), n_channels))).astype(np.float32)
+    path = _write(tmp_path / "s.wav", data, file_hz, subtype="FLOAT")
+    expected = load_audio(path, sample_rate_hz=target_hz).samples
+    stream = chordcli.audio.AudioStream(path, sample_rate_hz=target_hz)
+    assert stream.n_samples is None
+    for _ in range(2):
+        blocks = list(stream.blocks())
+        assert len(blocks) > 1 and all(b.shape[1] == 2 and b.dtype == np.float32 for b in blocks)
+        np.testing.assert_array_equal(np.concatenate(blocks), expected)
+        assert stream.n_samples == len(expected)
+    assert stream.duration_s == pytest.approx(len(expected) / target_hz)
+
+
+def test_a_stream_refuses_what_load_audio_refuses(tmp_path):
+    silent = _write(tmp_path / "z.wav", np.zeros((8000, 2), np.float32), 8000, subtype="FLOAT")
+    stream = chordcli.audio.AudioStream(silent, sample_rate_hz=8000)
+    with pytest.raises(AudioError, match="silent"):
+        list(stream.blocks())
+    with pytest.raises(AudioError, match="file not found"):
+        chordcli.audio.AudioStream(tmp_path / "missing.wav", sample_rate_hz=8000)

@@ -90,3 +90,19 @@ def test_beat_grid_is_extrapolated_over_the_chords_at_both_edges():
     # a single beat has no interval to extrapolate; a span inside the grid adds nothing
     assert extend_to_span(Beats(72.0, (1.0,)), start_s=0.0, end_s=9.0).beats_s == (1.0,)
     assert extend_to_span(tracked, start_s=5.0, end_s=10.0) == tracked
+
+
+@pytest.mark.parametrize("block", [777, 50_000, 10**6])
+def test_onset_flux_pushed_in_blocks_equals_onset_strength(block):
+    from chordcli.beats import OnsetFlux
+
+    rng = np.random.default_rng(block)
+    x = (0.1 * rng.standard_normal((int(SR * 50.3), 2))).astype(np.float32)
+    x[:: SR // 2] += 0.9  # clicks
+    whole = onset_strength(x, sample_rate_hz=SR)
+    flux = OnsetFlux(sample_rate_hz=SR)
+    for i in range(0, len(x), block):
+        flux.push(x[i : i + block])
+    pushed = flux.envelope()
+    np.testing.assert_array_equal(pushed.strength, whole.strength)
+    assert (pushed.frames_per_second, pushed.offset_s) == (whole.frames_per_second, whole.offset_s)

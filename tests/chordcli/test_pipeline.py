@@ -177,3 +177,23 @@ def test_every_segment_has_ranked_alternatives(song, backend, vocab):
     # The chord of a clear segment leads its own alternatives.
     middle = max(t.segments, key=lambda s: s.duration_s)
     assert middle.alternatives[0].label == middle.label.split("/")[0]
+
+
+@pytest.mark.parametrize("keep_samples", [0, 1 << 24])
+def test_a_file_read_twice_block_by_block_transcribes_as_its_decoded_audio(
+    tmp_path, backend, monkeypatch, keep_samples
+):
+    import chordcli.audio
+
+    # 44.1 kHz stereo, longer than one block: resampled, and decoded again for the CQT when
+    # nothing is kept in memory.
+    mono = np.tile(chord_progression(LABELS, chord_s=2.0), 4)
+    x = np.stack([mono, 0.7 * mono], axis=1)
+    path = tmp_path / "long.wav"
+    soundfile.write(path, np.repeat(x, 2, axis=0), 44100, subtype="FLOAT")
+    monkeypatch.setattr(chordcli.audio, "KEEP_SAMPLES", keep_samples)
+    streamed = analyse_file(path, backend=backend, keep=True)
+    audio = chordcli.audio.load_audio(path, sample_rate_hz=22050)
+    whole = pipeline.analyse_audio(audio, backend=backend, keep=True)
+    np.testing.assert_array_equal(streamed.features, whole.features)
+    assert streamed.transcription == whole.transcription

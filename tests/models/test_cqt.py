@@ -17,6 +17,7 @@ from models.cqt import (
     DEFAULT_CQT,
     CQTConfig,
     CQTParameterError,
+    SampleBlocks,
     cqt,
     cqt_magnitude,
     frame_times_s,
@@ -296,3 +297,20 @@ def test_import_is_light():
         "sys.exit(str(bad) if bad else 0)"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[2])
+
+
+@pytest.mark.parametrize("rate", [22050, 44100, 48000])
+@pytest.mark.parametrize("block", [1000, 65536, 10**6])
+def test_cqt_of_blocks_equals_cqt_of_the_whole_signal(rate, block):
+    rng = np.random.default_rng(block)
+    x = (0.2 * rng.standard_normal((int(3.1 * rate), 2))).astype(np.float32)
+    whole = cqt(x, sample_rate_hz=rate, tuning_cents=12.0)
+    blocks = (x[i : i + block] for i in range(0, len(x), block))
+    streamed = cqt(SampleBlocks(blocks, len(x)), sample_rate_hz=rate, tuning_cents=12.0)
+    np.testing.assert_array_equal(streamed, whole)
+
+
+def test_cqt_refuses_blocks_shorter_than_announced():
+    x = np.zeros((30000, 2), np.float32)
+    with pytest.raises(CQTParameterError, match="announced"):
+        cqt(SampleBlocks([x], 40000), sample_rate_hz=22050)

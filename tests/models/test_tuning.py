@@ -85,3 +85,18 @@ def test_centred_cqt_of_a_detuned_clip_matches_the_in_tune_one():
     semitones = reference[..., 0].reshape(len(reference), -1, 3).sum(axis=(0, 1))
     centred_bins = centred[..., 0].reshape(len(centred), -1, 3).sum(axis=(0, 1))
     assert np.argmax(semitones) == np.argmax(centred_bins) == 0
+
+
+@pytest.mark.parametrize("block", [3333, 8192, 1_000_000])
+def test_tuning_frames_pushed_in_blocks_give_the_estimate_of_the_whole(block):
+    from models.tuning import TuningFrames
+
+    mono = chord_progression(["C:maj", "A:min", "F:maj", "G:7"] * 3, tuning_cents=23.0, seed=2)
+    # Over 3 minutes: the 1,000 frames analysed are spread out, with samples between them.
+    stereo = np.tile(np.stack([mono, 0.5 * mono], axis=1), (9, 1))
+    frames = TuningFrames(n_samples=len(stereo), sample_rate_hz=22050)
+    for i in range(0, len(stereo), block):
+        frames.push(stereo[i : i + block])
+    assert frames.estimate(len(stereo)) == estimate_tuning(stereo, sample_rate_hz=22050)
+    # A length that puts the frames elsewhere asks for another read.
+    assert frames.estimate(len(stereo) + 4096) is None
