@@ -286,23 +286,8 @@ def track_beats(
     lo, hi = int(np.round(-2 * period)), -int(np.round(period / 2))
     lags = np.arange(lo, hi + 1)  # negative offsets to previous beats
     penalty = -tightness * np.log(-lags / period) ** 2
+    score, back = _best_chains(local, lags, penalty)
     n = len(local)
-    score = np.zeros(n)
-    back = np.full(n, -1, dtype=np.int64)
-    started = np.flatnonzero(local >= 0.01 * local.max())
-    first_beat = int(started[0]) if len(started) else n
-    # Every predecessor lies at least -hi frames back, so frames come in chunks of -hi at once.
-    step = max(1, -hi)
-    for t0 in range(0, n, step):
-        ts = np.arange(t0, min(t0 + step, n))
-        idx = ts[:, None] + lags[None, :]
-        cand = np.where(idx >= 0, score[np.maximum(idx, 0)] + penalty, -np.inf)
-        j = np.argmax(cand, axis=1)
-        best = cand[np.arange(len(ts)), j]
-        # Link to the best predecessor only if that adds to the score (else a chain starts).
-        link = np.isfinite(best) & (best > 0) & (ts >= first_beat)
-        score[ts] = local[ts] + np.where(link, best, 0.0)
-        back[ts[link]] = idx[np.arange(len(ts)), j][link]
     # Last beat: the best local maximum of the score within the last period.
     maxima = (
         np.flatnonzero((score[1:-1] >= score[:-2]) & (score[1:-1] >= score[2:])) + 1
@@ -323,6 +308,44 @@ def track_beats(
     return Beats(
         tempo_bpm=float(tempo_bpm), beats_s=tuple((onsets.offset_s + frames / fps).tolist())
     )
+
+
+def _best_chains(
+    local: np.ndarray, lags: np.ndarray, penalty: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the best chain score ending at each frame and its previous beat (-1: none).
+
+    ``score[t] = local[t] + max(0, max_k score[t + lags[k]] + penalty[k])`` once the onsets
+    have started (a frame links only to a predecessor that adds to its score). Every lag is
+    at most ``lags[-1] < 0``, so the frames of a chunk of ``-lags[-1]`` frames depend only on
+    earlier chunks and are computed at once: the candidates of the whole chunk are one
+    strided view of the score, padded with ``-inf`` before the first frame.
+    """
+    n, n_lags = len(local), len(lags)
+    pad = -int(lags[0])
+    padded = np.full(pad + n, -np.inf)
+    score = padded[pad:]  # a view: filling score fills the candidates' windows
+    # Row t of `windows` holds score[t + lags[0] .. t + lags[-1]].
+    windows = np.lib.stride_tricks.sliding_window_view(padded, n_lags)
+    back = np.full(n, -1, dtype=np.int64)
+    started = np.flatnonzero(local >= 0.01 * local.max())
+    first_beat = int(started[0]) if len(started) else n
+    step = max(1, -int(lags[-1]))
+    offsets = np.arange(step)
+    for t0 in range(0, n, step):
+        t1 = min(t0 + step, n)
+        ts = t0 + offsets[: t1 - t0]
+        cand = windows[t0:t1] + penalty
+        j = cand.argmax(axis=1)
+        best = cand[offsets[: t1 - t0], j]
+        # Link to the best predecessor only if that adds to the score (else a chain starts);
+        # -inf (no predecessor) never does.
+        link = best > 0
+        if t0 < first_beat:
+            link &= ts >= first_beat
+        score[t0:t1] = local[t0:t1] + np.where(link, best, 0.0)
+        back[t0:t1] = np.where(link, ts + lags[j], -1)
+    return score, back
 
 
 def _trim_weak_beats(frames: np.ndarray, local: np.ndarray) -> np.ndarray:

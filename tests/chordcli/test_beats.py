@@ -106,3 +106,27 @@ def test_onset_flux_pushed_in_blocks_equals_onset_strength(block):
     pushed = flux.envelope()
     np.testing.assert_array_equal(pushed.strength, whole.strength)
     assert (pushed.frames_per_second, pushed.offset_s) == (whole.frames_per_second, whole.offset_s)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_chunked_dynamic_programme_equals_the_frame_by_frame_one(seed):
+    from chordcli.beats import _best_chains
+
+    rng = np.random.default_rng(seed)
+    period = rng.uniform(20, 60)
+    local = rng.standard_normal(3000) * (np.arange(3000) > 200)  # onsets start at frame 201
+    lags = np.arange(int(np.round(-2 * period)), -int(np.round(period / 2)) + 1)
+    penalty = -100.0 * np.log(-lags / period) ** 2
+    score, back = _best_chains(local, lags, penalty)
+
+    expected, previous = np.zeros(len(local)), np.full(len(local), -1)
+    first_beat = int(np.flatnonzero(local >= 0.01 * local.max())[0])
+    for t in range(len(local)):
+        idx = t + lags
+        cand = np.where(idx >= 0, expected[np.maximum(idx, 0)] + penalty, -np.inf)
+        k = int(np.argmax(cand))
+        link = cand[k] > 0 and t >= first_beat
+        expected[t] = local[t] + (cand[k] if link else 0.0)
+        previous[t] = t + lags[k] if link else -1
+    np.testing.assert_array_equal(score, expected)
+    np.testing.assert_array_equal(back, previous)
