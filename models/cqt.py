@@ -521,8 +521,6 @@ def _transform(
     log: bool,
 ) -> np.ndarray:
     """Blockwise transform of validated x (n_samples, 1 or 2) at ``rate * down / up``."""
-    import scipy.signal
-
     read = x.segment if isinstance(x, _BlockReader) else functools.partial(_segment, x)
     plan = _plan(config)
     n_in = x.shape[0]
@@ -555,6 +553,8 @@ def _transform(
             # Input samples from start * down / up on, resampled to base samples [start, stop).
             a = start * down // up
             b = -(-stop * down // up) + 1
+            import scipy.signal
+
             seg = scipy.signal.resample_poly(read(a, b), up, down, axis=-1)
             seg = np.ascontiguousarray(seg[:, : stop - start], dtype=np.float32)
         if up != down:
@@ -657,18 +657,56 @@ def _octave_fir(*, pass_edge: float) -> np.ndarray:
     only from above ``0.5 - pass_edge``, where the filter attenuates by at least
     ``_ALIAS_ATTENUATION_DB``. Kaiser window, cutoff at a quarter of the input rate.
     """
-    import scipy.signal
-
     width = (0.5 - 2 * pass_edge) / 0.5  # transition width relative to Nyquist
-    n_taps, beta = scipy.signal.kaiserord(_ALIAS_ATTENUATION_DB, width)
+    n_taps, beta = _kaiserord(_ALIAS_ATTENUATION_DB, width)
     half = n_taps // 2
     while True:
-        fir = scipy.signal.firwin(2 * half + 1, 0.25, window=("kaiser", beta), fs=1.0)
-        freqs, response = scipy.signal.freqz(fir, worN=2048, fs=1.0)
+        fir = _kaiser_lowpass(2 * half + 1, 0.5, beta)
+        response = np.fft.rfft(fir, 4096)[:2048]  # on the 2048 frequencies k / 4096
+        freqs = np.arange(2048) / 4096
         stop = np.abs(response[freqs >= 0.5 - pass_edge]).max()
         if 20 * np.log10(stop) <= -_ALIAS_ATTENUATION_DB:
             return fir
         half += 1
+
+
+# The two filter designs below are scipy.signal's (kaiserord, and firwin with a Kaiser window),
+# written out with numpy and scipy.special so that a transcription does not import
+# scipy.signal (over a second of start-up); tests/models/test_cqt.py checks that they give
+# scipy.signal's coefficients bit for bit.
+
+
+def _kaiserord(ripple_db: float, width: float) -> tuple[int, float]:
+    """Taps and Kaiser beta for `ripple_db` of attenuation and a transition `width` (of Nyquist).
+
+    As :func:`scipy.signal.kaiserord`.
+    """
+    a = abs(ripple_db)
+    if a > 50:
+        beta = 0.1102 * (a - 8.7)
+    elif a > 21:
+        beta = 0.5842 * (a - 21) ** 0.4 + 0.07886 * (a - 21)
+    else:
+        beta = 0.0
+    return int(math.ceil((a - 7.95) / 2.285 / (np.pi * width) + 1)), beta
+
+
+def _kaiser_lowpass(n_taps: int, cutoff: float, beta: float) -> np.ndarray:
+    """Linear-phase low-pass FIR with a Kaiser window, `cutoff` relative to Nyquist (0 .. 1).
+
+    As ``scipy.signal.firwin(n_taps, cutoff, window=("kaiser", beta))``, float64.
+    """
+    import scipy.special
+
+    m = np.arange(0, n_taps, dtype=np.float64) - 0.5 * (n_taps - 1)
+    h = np.float64(cutoff) * np.sinc(np.float64(cutoff) * m)
+    n = np.arange(0, n_taps, dtype=np.float64)
+    alpha = (n_taps - 1) / 2.0
+    window = scipy.special.i0(beta * np.sqrt(1 - ((n - alpha) / alpha) ** 2.0)) / scipy.special.i0(
+        np.float64(beta)
+    )
+    h *= window
+    return h / np.sum(h)
 
 
 def _filter_spectra(freqs_rel: np.ndarray, lengths: np.ndarray, n_fft: int) -> np.ndarray:
@@ -773,10 +811,8 @@ class _Decimator:
 @functools.lru_cache(maxsize=4)
 def _input_decimator(factor: int) -> _Decimator:
     """Decimator by `factor` with exactly the filter of ``resample_poly(x, 1, factor)``."""
-    import scipy.signal
-
     half_len = 10 * factor  # as in scipy.signal.resample_poly
-    fir = scipy.signal.firwin(2 * half_len + 1, 1.0 / factor, window=("kaiser", 5.0))
+    fir = _kaiser_lowpass(2 * half_len + 1, 1.0 / factor, 5.0)
     return _Decimator.build(fir, factor=factor)
 
 

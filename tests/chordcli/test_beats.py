@@ -130,3 +130,12 @@ def test_chunked_dynamic_programme_equals_the_frame_by_frame_one(seed):
         previous[t] = t + lags[k] if link else -1
     np.testing.assert_array_equal(score, expected)
     np.testing.assert_array_equal(back, previous)
+
+
+@pytest.mark.parametrize("n", [256, 1024, 2048])
+def test_periodic_hann_is_scipys(n):
+    import scipy.signal
+
+    from chordcli.beats import periodic_hann
+
+    np.testing.assert_array_equal(periodic_hann(n), scipy.signal.get_window("hann", n))

@@ -314,3 +314,49 @@ def test_cqt_refuses_blocks_shorter_than_announced():
     x = np.zeros((30000, 2), np.float32)
     with pytest.raises(CQTParameterError, match="announced"):
         cqt(SampleBlocks([x], 40000), sample_rate_hz=22050)
+
+
+@pytest.mark.parametrize("pass_edge", np.linspace(0.05, 0.24, 12))
+def test_filter_designs_are_scipy_signals_bit_for_bit(pass_edge):
+    import scipy.signal
+
+    from models.cqt import _kaiser_lowpass, _kaiserord, _octave_fir
+
+    width = (0.5 - 2 * pass_edge) / 0.5
+    n_taps, beta = scipy.signal.kaiserord(80.0, width)
+    assert _kaiserord(80.0, width) == (n_taps, beta)
+    half = n_taps // 2
+    while True:  # the decimator's design with scipy.signal's firwin and freqz
+        fir = scipy.signal.firwin(2 * half + 1, 0.25, window=("kaiser", beta), fs=1.0)
+        freqs, response = scipy.signal.freqz(fir, worN=2048, fs=1.0)
+        if 20 * np.log10(np.abs(response[freqs >= 0.5 - pass_edge]).max()) <= -80.0:
+            break
+        half += 1
+    np.testing.assert_array_equal(_octave_fir(pass_edge=pass_edge), fir)
+    for factor in (2, 3, 4):
+        np.testing.assert_array_equal(
+            _kaiser_lowpass(20 * factor + 1, 1.0 / factor, 5.0),
+            scipy.signal.firwin(20 * factor + 1, 1.0 / factor, window=("kaiser", 5.0)),
+        )
+
+
+def test_a_transcription_front_end_does_not_import_scipy_signal():
+    code = (
+        "import sys, numpy as np\n"
+        "from models.cqt import cqt\n"
+        "from chordcli.beats import onset_strength, track_beats\n"
+        "from models.tuning import estimate_tuning\n"
+        "x = np.random.default_rng(0).standard_normal((22050 * 5, 2)).astype(np.float32)\n"
+        "cqt(x, sample_rate_hz=22050); cqt(x, sample_rate_hz=44100)\n"
+        "track_beats(onset_strength(x, sample_rate_hz=22050))\n"
+        "estimate_tuning(x, sample_rate_hz=22050)\n"
+        "print('scipy.signal' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[2],
+    )
+    assert out.stdout.strip() == "False"
