@@ -11,9 +11,14 @@ separately and is not part of the stage times.
 (wall time from start to exit and the process's peak RSS, median of ``--repeats`` runs):
 ``--help``, a missing input, the bundled example, a 4-minute file with the default model and
 with ``--model template`` in the same run, the 60-minute file and a batch of four 4-minute
-files; the load average before and after is printed with the table.
+files, each case in turn for every round; the load average before and after is printed with
+the table, each process's CPU time (user + system) beside its wall time, and then every target
+of issue #22 against its measured figure.
 
-    python benchmarks/bench_transcribe.py --whole --repeats 3 --markdown
+    python benchmarks/bench_transcribe.py --whole --repeats 3
+
+``--beats`` times tempo estimation and beat tracking (``chordcli.beats.track_beats``) on the
+60-minute file's onset envelope (median of ``--repeats``, at least 5).
 """
 
 from __future__ import annotations
@@ -121,8 +126,11 @@ def run_one(path: Path, model: str) -> dict:
     }
 
 
-def run_process(args: list[str]) -> tuple[float, float, int]:
-    """Run ``python -m chordcli ARGS``; return wall time (s), peak RSS (MB), exit status."""
+def run_process(args: list[str]) -> tuple[float, float, int, float]:
+    """Run ``python -m chordcli ARGS``; return wall time (s), peak RSS (MB), exit status, CPU s.
+
+    The CPU time is user + system of the process (and its threads).
+    """
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     start = time.perf_counter()
     proc = subprocess.Popen(
@@ -135,11 +143,14 @@ def run_process(args: list[str]) -> tuple[float, float, int]:
     _, status, usage = os.wait4(proc.pid, 0)
     wall_s = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return wall_s, usage.ru_maxrss / 1024, proc.returncode
+    return wall_s, usage.ru_maxrss / 1024, proc.returncode, usage.ru_utime + usage.ru_stime
 
 
 def whole_processes(repeats: int) -> list[dict]:
-    """Median wall time and peak RSS of whole chordcli processes (see the module doc)."""
+    """Median wall time, CPU time and peak RSS of whole chordcli processes (module doc).
+
+    The cases run in turn, ``repeats`` rounds, so that a change of load touches them all.
+    """
     out = CACHE / "out"
     out.mkdir(parents=True, exist_ok=True)
     four, sixty = make_audio(4.0), make_audio(60.0)
@@ -163,40 +174,112 @@ def whole_processes(repeats: int) -> list[dict]:
         ("60-min file", ["transcribe", str(sixty), "-o", "out/b.lab"], 60.0),
         ("batch of 4 x 4 min", ["transcribe", *batch, "-o", "out/"], 16.0),
     ]
-    rows = []
-    for name, args, minutes in cases:
-        runs = []
-        for _ in range(repeats):
+    runs: dict[str, list] = {name: [] for name, _, _ in cases}
+    for _ in range(repeats):
+        for name, args, _ in cases:
             for f in out.iterdir():
                 f.unlink()
-            runs.append(run_process(args))
-        rows.append(
-            {
-                "case": name,
-                "wall_s": statistics.median(r[0] for r in runs),
-                "peak_rss_mb": statistics.median(r[1] for r in runs),
-                "exit": runs[0][2],
-                "audio_min": minutes,
-            }
-        )
-    return rows
+            runs[name].append(run_process(args))
+    return [
+        {
+            "case": name,
+            "wall_s": statistics.median(r[0] for r in runs[name]),
+            "peak_rss_mb": statistics.median(r[1] for r in runs[name]),
+            "exit": runs[name][0][2],
+            "cpu_s": statistics.median(r[3] for r in runs[name]),
+            "audio_min": minutes,
+        }
+        for name, _, minutes in cases
+    ]
+
+
+def acceptance(rows: list[dict]) -> list[tuple[str, str, str, bool]]:
+    """Issue #22's targets against the measured rows: (what, measured, target, met)."""
+    by = {r["case"]: r for r in rows}
+    song, template = by["4-min song"], by["4-min song, template"]
+    example, sixty = by["bundled example (27 s)"], by["60-min file"]
+    batch, missing, help_ = by["batch of 4 x 4 min"], by["missing input"], by["chordcli --help"]
+    per_min = batch["wall_s"] / batch["audio_min"]
+    return [
+        ("4-min song, wall time", f"{song['wall_s']:.2f} s", "<= 3.0 s", song["wall_s"] <= 3.0),
+        (
+            "4-min song / template",
+            f"{song['wall_s'] / template['wall_s']:.2f} x",
+            "<= 1.4 x",
+            song["wall_s"] <= 1.4 * template["wall_s"],
+        ),
+        (
+            "4-min song, peak RSS",
+            f"{song['peak_rss_mb']:.0f} MB",
+            "<= 400 MB",
+            song["peak_rss_mb"] <= 400,
+        ),
+        ("bundled example", f"{example['wall_s']:.2f} s", "<= 2.0 s", example["wall_s"] <= 2.0),
+        (
+            "missing input / --help",
+            f"{missing['wall_s'] / help_['wall_s']:.2f} x",
+            "<= 3 x",
+            missing["wall_s"] <= 3 * help_["wall_s"] and missing["exit"] != 0,
+        ),
+        ("60-min file, wall time", f"{sixty['wall_s']:.2f} s", "<= 15 s", sixty["wall_s"] <= 15),
+        (
+            "60-min file, peak RSS",
+            f"{sixty['peak_rss_mb']:.0f} MB",
+            "<= 800 MB",
+            sixty["peak_rss_mb"] <= 800,
+        ),
+        ("batch, per audio minute", f"{per_min:.3f} s", "<= 0.25 s", per_min <= 0.25),
+    ]
 
 
 def print_whole(rows: list[dict], load_before: float, load_after: float) -> None:
     template = next(r for r in rows if r["case"].endswith("template"))["wall_s"]
     print(f"load average (1 min): {load_before:.2f} before, {load_after:.2f} after\n")
-    print("| case | wall time | peak RSS | exit | notes |")
-    print("| --- | --- | --- | --- | --- |")
+    print("| case | wall time | CPU (user + sys) | peak RSS | exit | notes |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for r in rows:
         notes = []
         if r["audio_min"] >= 1:
-            notes.append(f"{r['wall_s'] / r['audio_min']:.2f} s per audio minute")
+            notes.append(f"{r['wall_s'] / r['audio_min']:.3f} s per audio minute")
         if r["case"] == "4-min song":
             notes.append(f"{r['wall_s'] / template:.2f} x template")
         print(
-            f"| {r['case']} | {r['wall_s']:.2f} s | {r['peak_rss_mb']:.0f} MB | {r['exit']} "
-            f"| {', '.join(notes)} |"
+            f"| {r['case']} | {r['wall_s']:.2f} s | {r['cpu_s']:.2f} s | "
+            f"{r['peak_rss_mb']:.0f} MB | {r['exit']} | {', '.join(notes)} |"
         )
+    print("\n| target | measured | wanted | met |")
+    print("| --- | --- | --- | --- |")
+    for what, measured, wanted, met in acceptance(rows):
+        print(f"| {what} | {measured} | {wanted} | {'yes' if met else 'NO'} |")
+    if max(load_before, load_after) > 1.5:
+        print(
+            f"\nwarning: load average {max(load_before, load_after):.1f} > 1.5: other processes "
+            "shared the CPU, so the wall times are upper bounds (see the CPU column)"
+        )
+
+
+def time_beats(repeats: int) -> None:
+    """Median time of the onset envelope and of tempo + beat tracking of the 60-min file."""
+    from chordcli.audio import AudioStream
+    from chordcli.beats import OnsetFlux, track_beats
+
+    stream = AudioStream(make_audio(60.0), sample_rate_hz=22050)
+    flux = OnsetFlux(sample_rate_hz=22050)
+    clock = time.perf_counter()
+    for block in stream.blocks():
+        flux.push(block)
+    envelope = flux.envelope()
+    read_s = time.perf_counter() - clock
+    times = []
+    for _ in range(repeats):
+        clock = time.perf_counter()
+        beats = track_beats(envelope)
+        times.append(time.perf_counter() - clock)
+    print(
+        f"60-min file: read + onset envelope {read_s:.2f} s; tempo + beat tracking median "
+        f"{statistics.median(times):.3f} s (min {min(times):.3f} s, {repeats} runs), "
+        f"{len(beats.beats_s)} beats; load average {os.getloadavg()[0]:.2f}"
+    )
 
 
 def main() -> None:
@@ -207,7 +290,11 @@ def main() -> None:
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     parser.add_argument("--whole", action="store_true", help="time whole processes")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--beats", action="store_true", help="time beat tracking (60 min)")
     args = parser.parse_args()
+    if args.beats:
+        time_beats(max(args.repeats, 5))
+        return
     if args.whole:
         before = os.getloadavg()[0]
         rows = whole_processes(args.repeats)
