@@ -207,6 +207,7 @@ chord-change probabilities, which `theory/decode.py` turns into a chord sequence
 * Parameters: {config["parameters"]:,}; weights
   `{WEIGHTS_FILE}` ({config["weights_bytes"] / 1e6:.1f} MB, float32), sha256
   `{config["weights_sha256"]}` (checked at load).
+{onnx_bullet(config)}
 * Architecture: stem {net["stem_filters"]} filters, blocks {net["blocks"]},
   dense {net["dense_units"]}, dual-path BiLSTM {net["rnn_units"]} units per direction (chunks
   of {net["chunk_frames"]} frames), second stack {net["smooth_units"]}; stochastic depth
@@ -305,6 +306,19 @@ def extra_corpus(folder: Path) -> tuple[float, str]:
         low, high = (int(round(g)) for g in (min(gains), max(gains)))
         what += f", melody and bridge at {low:+d} to {high:+d} dB"
     return hours, what
+
+
+def onnx_bullet(config: dict) -> str:
+    """The model card's line on the ONNX export (``config.json``'s ``onnx`` section)."""
+    onnx = config.get("onnx")
+    if not onnx:
+        return "* No ONNX export: run with `--runtime keras` (the `chordcli[train]` extra)."
+    return (
+        f"* ONNX export `{onnx['file']}` (opset {onnx['opset']}, {onnx['converter']}), sha256\n"
+        f"  `{onnx['sha256']}` (checked at load): the network `chordcli transcribe` runs with\n"
+        "  ONNX Runtime, without TensorFlow; every head within "
+        f"{onnx['max_head_difference']:.1e} of Keras."
+    )
 
 
 def write_onnx(out: Path) -> None:
