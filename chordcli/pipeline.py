@@ -89,7 +89,8 @@ class StageTimes:
     ----------
     load_s, cqt_s, model_s, decode_s, beats_s : float
         The first read (decoding and resampling a file, onset envelope, tuning estimate),
-        the CQT, the model, the decoder, and tempo and beat tracking.
+        the CQT, the model, the decoder (with the vocabulary, transposition and ranked
+        alternatives), and tempo and beat tracking.
     """
 
     load_s: float = 0.0
@@ -208,8 +209,9 @@ def analyse_audio(
         beats = _extend_beats(Beats(skeleton.tempo_bpm, skeleton.beats_s), segments)
         segments, downbeats = place_on_beats(segments, beats.beats_s, beat_sync=beat_sync)
     shift = int(transpose) - int(capo)
-    segments, key = relabel(segments, key, vocab=vocab, shift=shift)
-    segments = _ranked(segments, output, backend, vocab=vocab, shift=shift)
+    with clock.stage("decode_s"):
+        segments, key = relabel(segments, key, vocab=vocab, shift=shift)
+        segments = _ranked(segments, output, backend, vocab=vocab, shift=shift)
     chords = {"segments": tuple(segments), "key": key, "key_confidence": key_confidence}
     transcription = replace(skeleton, beats_s=beats.beats_s, downbeats_s=downbeats, **chords)
     return Analysis(transcription, clock.times(), output if keep else None, features)
