@@ -31,6 +31,8 @@ import numpy as np
 import scipy.fft
 import scipy.ndimage
 
+from models.cqt import mix_to_mono
+
 __all__ = [
     "DEFAULT_BEATS_PER_BAR",
     "DEFAULT_TEMPO_PRIOR_BPM",
@@ -154,7 +156,7 @@ class OnsetFlux:
 
     def push(self, block: np.ndarray) -> None:
         """Add the next samples, shape (n, n_channels); channels are averaged."""
-        mono = np.asarray(block, dtype=np.float32).mean(axis=1, dtype=np.float32)
+        mono = mix_to_mono(np.asarray(block, dtype=np.float32))
         self._n_samples += len(mono)
         self._tail = np.concatenate([self._tail, mono])
         # Frames whose windows the samples so far cover, in blocks of _BLOCK_FRAMES frames.

@@ -31,7 +31,7 @@ import numpy as np
 import scipy.ndimage
 
 from chordcli.segments import ChordSegment
-from models.cqt import CQTConfig
+from models.cqt import CQTConfig, mix_to_mono
 from theory.harte import NO_CHORD
 
 __all__ = [
@@ -107,7 +107,7 @@ def non_harmonic_frames(
     n_frames, n_bins = features.shape[:2]
     if n_frames == 0:
         return np.zeros(0, dtype=bool)
-    magnitude = np.expm1(features.astype(np.float64).mean(axis=2)) / log_gain
+    magnitude = np.expm1(mix_to_mono(features, dtype=np.float64)) / log_gain
     width = max(1, round(gate.smooth_s * frames_per_second))
     magnitude = scipy.ndimage.uniform_filter1d(magnitude, width, axis=0, mode="nearest")
     octaves = magnitude.reshape(n_frames, n_bins // bins_per_octave, bins_per_octave)

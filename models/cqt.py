@@ -72,6 +72,7 @@ __all__ = [
     "frame_reach_samples",
     "frame_times_s",
     "log_compress",
+    "mix_to_mono",
     "resample",
 ]
 
@@ -301,6 +302,19 @@ class SampleBlocks:
     blocks: Iterable[np.ndarray]
     n_samples: int
     n_channels: int = 2
+
+
+def mix_to_mono(samples: np.ndarray, *, dtype: type = np.float32) -> np.ndarray:
+    """Return the mean over the last axis (the channels), computed in `dtype`.
+
+    Bit for bit ``samples.mean(axis=-1, dtype=dtype)``; for two channels ``(left + right) / 2``,
+    several times faster than numpy's reduction along a short axis.
+    """
+    if samples.shape[-1] != 2:
+        return samples.mean(axis=-1, dtype=dtype)
+    out = np.add(samples[..., 0], samples[..., 1], dtype=dtype)
+    out /= 2
+    return out
 
 
 class _BlockReader:

@@ -24,6 +24,8 @@ import warnings
 
 import numpy as np
 
+from models.cqt import mix_to_mono
+
 __all__ = [
     "TUNING_FMAX_HZ",
     "TUNING_FMIN_HZ",
@@ -176,7 +178,7 @@ class TuningFrames:
             return
         # Only the samples from the next frame's start on are mixed to mono and kept.
         skip = min(max(int(self.starts[self._next]) - begin, 0), block.shape[0])
-        mono = block[skip:].mean(axis=1, dtype=np.float64).astype(np.float32)
+        mono = mix_to_mono(block[skip:], dtype=np.float64).astype(np.float32)
         if skip or not len(self._tail):
             self._tail, self._tail_start = mono, begin + skip
         else:

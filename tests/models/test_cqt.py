@@ -360,3 +360,13 @@ def test_a_transcription_front_end_does_not_import_scipy_signal():
         cwd=Path(__file__).parents[2],
     )
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("shape", [(1000, 2), (40, 252, 2), (100, 3), (50, 1)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_mix_to_mono_is_numpys_mean_bit_for_bit(shape, dtype):
+    from models.cqt import mix_to_mono
+
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    x[::7] *= 1e-30  # sums that lose bits in float32
+    np.testing.assert_array_equal(mix_to_mono(x, dtype=dtype), x.mean(axis=-1, dtype=dtype))
