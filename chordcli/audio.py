@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import math
 import os
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +49,7 @@ from chordcli.errors import AudioError
 __all__ = [
     "KEEP_SAMPLES",
     "MIN_DURATION_S",
+    "PREFETCH_BLOCKS",
     "RESAMPLE_QUALITY",
     "SILENCE_PEAK_DBFS",
     "Audio",
@@ -69,6 +72,8 @@ _BLOCK_FRAMES = 1 << 20  # frames decoded per block (about 24 s at 44.1 kHz)
 #: float32 stereo) are kept in memory by :class:`AudioStream`'s first read; longer ones are
 #: decoded again on every read.
 KEEP_SAMPLES = 1 << 24
+#: Blocks :class:`AudioStream` decodes ahead of its reader, in a worker thread (0: none).
+PREFETCH_BLOCKS = 2
 #: Quality of the SoX resampler (:mod:`soxr`) that converts the file's rate.
 RESAMPLE_QUALITY = "HQ"
 
@@ -236,14 +241,23 @@ class AudioStream:
     def blocks(self) -> Iterator[np.ndarray]:
         """Yield the samples as new float32 arrays of shape (n, 2), in order.
 
+        A file is decoded by a worker thread up to :data:`PREFETCH_BLOCKS` blocks ahead of
+        the caller, so that decoding and resampling (which release the GIL) run on one core
+        while the caller computes on another.
+
         Raises
         ------
         AudioError
             If the file cannot be read or used (see :func:`load_audio`).
         """
         if self._kept is not None:
-            yield from self._kept
-            return
+            return iter(self._kept)
+        if PREFETCH_BLOCKS < 1:
+            return self._decode()
+        return _prefetched(self._decode(), PREFETCH_BLOCKS)
+
+    def _decode(self) -> Iterator[np.ndarray]:
+        """Decode the file: the blocks of :meth:`blocks`; the first read checks and keeps."""
         first = self.n_samples is None
         keep = [] if first and self.expected_samples <= KEEP_SAMPLES else None
         with _open(self.path) as sound_file:
@@ -257,6 +271,51 @@ class AudioStream:
             decoded.check(min_duration_s=self.min_duration_s)
             self.n_samples = decoded.n_samples
             self._kept = keep if decoded.n_samples <= KEEP_SAMPLES else None
+
+
+def _prefetched(items: Iterator[np.ndarray], depth: int) -> Iterator[np.ndarray]:
+    """Yield the items of `items`, made by a worker thread at most `depth` items ahead.
+
+    An exception of `items` is raised here, where its item would have come; a caller that
+    stops early stops the worker (which closes `items`).
+    """
+    ahead: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(entry: tuple) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((end, None))
+        except BaseException as exc:  # handed to the caller, raised there
+            put((None, exc))
+        finally:
+            items.close()
+
+    worker = threading.Thread(target=work, name="audio-decoder", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, exc = ahead.get()
+            if exc is not None:
+                raise exc
+            if item is end:
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _check_arguments(sample_rate_hz: int | None, min_duration_s: float) -> None:

@@ -303,3 +303,16 @@ def test_a_stream_refuses_what_load_audio_refuses(tmp_path):
         list(stream.blocks())
     with pytest.raises(AudioError, match="file not found"):
         chordcli.audio.AudioStream(tmp_path / "missing.wav", sample_rate_hz=8000)
+
+
+def test_a_stream_read_partly_stops_its_decoding_thread(tmp_path, monkeypatch):
+    import threading
+
+    monkeypatch.setattr(chordcli.audio, "_BLOCK_FRAMES", 1024)
+    path = _write(tmp_path / "p.wav", _tone(40000, 8000, n_channels=2), 8000, subtype="FLOAT")
+    stream = chordcli.audio.AudioStream(path, sample_rate_hz=8000)
+    blocks = stream.blocks()
+    assert next(blocks).shape == (1024, 2)
+    blocks.close()
+    assert not any(t.name == "audio-decoder" for t in threading.enumerate())
+    assert stream.n_samples is None  # not read to the end: no length yet
