@@ -89,3 +89,23 @@ def test_a_transcription_never_imports_tensorflow_or_keras(tmp_path):
     assert [line for line in result.stderr.splitlines() if line.strip()] == [
         line for line in result.stderr.splitlines() if "example.flac: key" in line
     ]
+
+
+@pytest.mark.parametrize("n_frames", [300, 2584, 3000])
+def test_one_or_two_threads_give_the_same_posteriors(n_frames):
+    import onnxruntime
+
+    from models.onnx_runtime import MAX_INTRA_OP_THREADS, session_options
+
+    assert MAX_INTRA_OP_THREADS <= 2  # more threads change the posteriors
+    backend = load_backend(DEFAULT_MODEL, runtime="onnx")
+    features = np.random.default_rng(n_frames).uniform(0, 3, (n_frames, 252, 2))
+    chords = []
+    for threads in (1, 2):
+        backend.session = onnxruntime.InferenceSession(
+            backend.session._model_path,
+            sess_options=session_options(intra_op_threads=threads),
+            providers=["CPUExecutionProvider"],
+        )
+        chords.append(backend.predict(features.astype(np.float32)).chord)
+    np.testing.assert_array_equal(chords[0], chords[1])
