@@ -6,12 +6,14 @@ check are those of the Keras runtime (:mod:`models.inference`), so both give the
 posteriors (within float32 rounding, see ``tests/models/test_onnx_parity.py``).
 
 Session options (measured in ``docs/benchmarks.md``, ``benchmarks/bench_onnx.py``): all graph
-optimisations, one intra-op thread per core up to :data:`MAX_INTRA_OP_THREADS` without
-spin-waiting (idle threads that spin slow everything down on a busy machine), sequential
-execution (the graph is a chain), and ONNX Runtime's own log limited to errors so that normal
-runs write nothing to stderr. One and two threads give the same posteriors bit for bit; three
-or more split some operators differently (posteriors up to 5e-6 apart), so at most two are
-used and a song transcribes the same on every machine.
+optimisations, sequential execution (the graph is a chain), intra-op threads without
+spin-waiting, and ONNX Runtime's own log limited to errors so that normal runs write nothing
+to stderr. Threads (:func:`default_intra_op_threads`): one per idle core, at most
+:data:`MAX_INTRA_OP_THREADS`. A second thread that has to wait for a busy core costs more
+than it gives (on the shared 2-core machine, 1.34 s against 0.84 s for one thread); one and
+two threads give the same posteriors bit for bit, three or more split some operators
+differently (posteriors up to 5e-6 apart), so at most two are used and a song transcribes the
+same on every machine whatever its load.
 """
 
 from __future__ import annotations
@@ -36,15 +38,29 @@ from models.inference import (
 __all__ = [
     "MAX_INTRA_OP_THREADS",
     "OnnxBackend",
+    "default_intra_op_threads",
     "load_onnx_backend",
     "rewindow_graph",
     "session_options",
 ]
 
-#: Most threads one inference uses (the machine's cores, up to this): with more than two,
-#: ONNX Runtime splits some operators differently and the posteriors change (by 5e-6).
+#: Most threads one inference uses (the machine's idle cores, up to this): with more than
+#: two, ONNX Runtime splits some operators differently and the posteriors change (by 5e-6).
 MAX_INTRA_OP_THREADS = 2
 _LOG_ERRORS_ONLY = 3
+
+
+def default_intra_op_threads() -> int:
+    """Return the idle cores: usable cores minus the 1-minute load average, rounded.
+
+    At least 1, at most :data:`MAX_INTRA_OP_THREADS`; the count never changes the result.
+    """
+    cores = len(os.sched_getaffinity(0))
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:  # no load average on this system: assume the cores are free
+        busy = 0.0
+    return max(1, min(MAX_INTRA_OP_THREADS, cores, round(cores - busy)))
 
 
 def session_options(*, intra_op_threads: int | None = None) -> Any:
@@ -53,7 +69,7 @@ def session_options(*, intra_op_threads: int | None = None) -> Any:
     Parameters
     ----------
     intra_op_threads : int or None, optional
-        Threads per operator; None takes the usable cores, at most :data:`MAX_INTRA_OP_THREADS`.
+        Threads per operator; None takes :func:`default_intra_op_threads`.
     """
     import onnxruntime
 
@@ -61,7 +77,7 @@ def session_options(*, intra_op_threads: int | None = None) -> Any:
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
     options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     if intra_op_threads is None:
-        intra_op_threads = min(MAX_INTRA_OP_THREADS, len(os.sched_getaffinity(0)))
+        intra_op_threads = default_intra_op_threads()
     options.intra_op_num_threads = int(intra_op_threads)
     options.inter_op_num_threads = 1
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")

@@ -109,3 +109,14 @@ def test_one_or_two_threads_give_the_same_posteriors(n_frames):
         )
         chords.append(backend.predict(features.astype(np.float32)).chord)
     np.testing.assert_array_equal(chords[0], chords[1])
+
+
+@pytest.mark.parametrize(
+    ("cores", "load", "threads"), [(2, 0.1, 2), (2, 0.7, 1), (2, 3.0, 1), (8, 0.0, 2), (1, 0.0, 1)]
+)
+def test_threads_are_the_idle_cores_up_to_two(monkeypatch, cores, load, threads):
+    import models.onnx_runtime as ort
+
+    monkeypatch.setattr(ort.os, "sched_getaffinity", lambda _: set(range(cores)))
+    monkeypatch.setattr(ort.os, "getloadavg", lambda: (load, load, load))
+    assert ort.default_intra_op_threads() == threads
