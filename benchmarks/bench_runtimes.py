@@ -14,7 +14,7 @@ folder: ``billboard``, ``pop909``, ``rare``) and for all songs:
 * both runtimes' duration-weighted ``chordcli eval`` scores and their difference in points.
 
     nice -n 10 python benchmarks/bench_runtimes.py /work/cache/corpus-dev/dev \
-        --cache /work/cache/j22/runtimes [--limit N] [--report-only]
+        --cache .cache/runtimes [--limit N] [--report-only]
 """
 
 from __future__ import annotations
