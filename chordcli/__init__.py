@@ -38,6 +38,7 @@ _LAZY = {
     "read_transcription": "chordcli.writers",
     "write_transcription": "chordcli.writers",
     "ChordcliError": "chordcli.errors",
+    "ChordcliWarning": "chordcli.errors",
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from chordcli.batch import BatchResult, TranscribeOptions, plan_batch, run_batch
 from chordcli.errors import ChordcliError, UsageError
-from chordcli.formats import OutputFormat, format_from_suffix
+from chordcli.formats import OutputFormat
 from chordcli.pipeline import DEFAULT_VOCAB
 
 if TYPE_CHECKING:
     from chordcli.corpus.build import Balance, RenderJob, RenderResult
     from chordcli.evaluate import EvalReport, FilePair
+    from chordcli.outputs import OutputPlan
     from chordcli.segments import Transcription
     from models.base import ChordBackend
     from models.train import RunConfig, TrainEvent, TrainResult
@@ -43,11 +44,13 @@ __all__ = [
     "export_format",
     "finish_corpus",
     "load_model",
+    "plan_export",
     "read_for_export",
     "train",
     "train_config",
     "transcribe",
     "transcribe_batch",
+    "write_export",
 ]
 
 
@@ -149,10 +152,13 @@ def transcribe_batch(
     audio : sequence of path
         Audio files.
     output : path
-        An existing directory (one ``<stem>.<suffix>`` per input), or a file for one input.
+        A directory (one ``<stem>.<suffix>`` per input): an existing one, or a string ending
+        in ``/`` (created when the first result is written; its parent must exist). Or a
+        file for one input. Never one of the inputs (see :mod:`chordcli.outputs`).
     format : OutputFormat or str, optional
-        ``lab``, ``json``, ``jams``, ``musicxml``, ``leadsheet``, ``chordpro`` or ``midi``;
-        None takes it from the suffix of `output`, else ``lab``.
+        ``lab``, ``json``, ``jams``, ``musicxml``, ``leadsheet``, ``chordpro``, ``midi`` or
+        ``html``; None takes it from the suffix of `output` (a suffix that selects no format
+        is a UsageError), else ``lab``.
     model : str or PathLike or ChordBackend or None
         The model (see :func:`load_model`).
     options : TranscribeOptions, optional
@@ -172,7 +178,7 @@ def transcribe_batch(
     ------
     chordcli.errors.UsageError
         If `output` does not fit the inputs (several inputs but not a directory, two
-        inputs of the same name).
+        inputs of the same name, an unknown suffix, an output that is an input).
     models.base.ModelError
         If the model cannot be loaded.
     """
@@ -216,15 +222,24 @@ def check_eval_call(
     as_csv: bool = False,
     audio: str | os.PathLike[str] | None = None,
     model: str | None = None,
+    confusion: str | os.PathLike[str] | None = None,
 ) -> None:
     """Check that the inputs and options of ``chordcli eval`` go together.
 
     Raises
     ------
     UsageError
-        If both JSON and CSV are asked for, a model is given without audio, or neither a
-        reference and estimate nor an audio folder is given.
+        If both JSON and CSV are asked for, a model is given without audio, neither a
+        reference and estimate nor an audio folder is given, or the confusion figure is not
+        a ``.png`` file or one of its files is an input.
     """
+    if confusion is not None:
+        from chordcli.confusion import confusion_paths
+        from chordcli.outputs import check_plot_path, refuse_inputs
+
+        inputs = [Path(p) for p in (ref, est) if p is not None]
+        check_plot_path(Path(confusion), inputs=inputs, suffixes=(".png",), option="'--confusion'")
+        refuse_inputs(confusion_paths(confusion), inputs, option="'--confusion'")
     if as_json and as_csv:
         raise UsageError("choose one of --json and --csv", param_hint="'--json' / '--csv'")
     if model is not None and audio is None:
@@ -361,21 +376,26 @@ def export_format(
     Raises
     ------
     UsageError
-        If several formats are chosen, none is chosen and `output` has no known suffix, a
-        binary format (MIDI) has no output file, or a recording is given for a format other
-        than HTML (or linked without being given).
+        If several formats are chosen, none is chosen and `output` is a directory or has no
+        known suffix, a binary format (MIDI) has no output file, or a recording is given for a
+        format other than HTML (or linked without being given).
     """
+    from chordcli.outputs import format_of, means_directory
+
     hint = "'-o' / '--output'"
+    options = ", ".join(f"--{fmt.value}" for fmt in EXPORT_FORMATS)
     if len(chosen) > 1:
         names = ", ".join(f"--{fmt.value}" for fmt in chosen)
         raise UsageError(f"choose one output format, not {names}", param_hint=names)
-    fmt = chosen[0] if chosen else (format_from_suffix(output) if output is not None else None)
-    if fmt is None:
-        options = ", ".join(f"--{fmt.value}" for fmt in EXPORT_FORMATS)
+    if chosen:
+        fmt = chosen[0]
+    elif output is None or means_directory(output):
         raise UsageError(
             f"give a format option ({options}) or an output file with a known suffix",
             param_hint=hint,
         )
+    else:
+        fmt = format_of(Path(output), option=f"a format option ({options})")
     if output is None and fmt.is_binary:
         raise UsageError(f"{fmt.value} output needs a file", param_hint=hint)
     if (audio is not None or link_audio) and fmt is not OutputFormat.HTML:
@@ -386,12 +406,64 @@ def export_format(
     return fmt
 
 
+def plan_export(
+    source: str | os.PathLike[str],
+    output: str | os.PathLike[str] | None,
+    *,
+    chosen: Sequence[OutputFormat] = (),
+    audio: str | os.PathLike[str] | None = None,
+    link_audio: bool = False,
+    overwrite: bool = False,
+) -> OutputPlan:
+    """Check an export before anything is read: its format and output file.
+
+    Parameters
+    ----------
+    source : str or PathLike
+        The transcription file to convert.
+    output : str or PathLike or None
+        A file, or a directory (ending in ``/``, or existing) that gets ``<stem>.<suffix>``
+        (created if missing, its parent must exist); None: standard output.
+    chosen, audio, link_audio
+        As :func:`export_format`.
+    overwrite : bool
+        Whether the output may replace a file (never the source or the recording).
+
+    Returns
+    -------
+    OutputPlan
+        The format, the one target (None: standard output) and the directory to create.
+
+    Raises
+    ------
+    UsageError
+        See :func:`export_format`; also if the output is the source or the recording.
+    OutputError
+        If the output exists (without `overwrite`) or its directory does not.
+    """
+    from chordcli.atomic import check_output_path
+    from chordcli.outputs import OutputPlan, plan_outputs, refuse_inputs
+
+    fmt = export_format(output, chosen=chosen, audio=audio, link_audio=link_audio)
+    if output is None:
+        return OutputPlan(fmt, (None,))
+    plan = plan_outputs([Path(source)], output, format=fmt)
+    (target,) = plan.targets
+    assert target is not None
+    refuse_inputs([target], [Path(source)] + ([Path(audio)] if audio is not None else []))
+    if plan.new_directory is None:
+        check_output_path(target, overwrite=overwrite)
+    return plan
+
+
 def read_for_export(
     source: str | os.PathLike[str],
     *,
     tempo_bpm: float | None = None,
     beats_per_bar: int | None = None,
     audio: str | os.PathLike[str] | None = None,
+    format: OutputFormat | str | None = None,
+    on_tempo: Callable[[str], None] | None = None,
 ) -> Transcription:
     """Read a LAB, chordcli JSON or JAMS transcription, optionally on a new bar grid.
 
@@ -406,10 +478,26 @@ def read_for_export(
     audio : str or PathLike, optional
         The recording: a transcription without beats (and no `tempo_bpm`) takes its beats
         (:func:`chordcli.writers.html.with_audio_beats`).
+    format : OutputFormat or str, optional
+        The output format. An input with neither beats nor a tempo (a LAB) gets the tempo of
+        its chord changes (:func:`chordcli.bars.fill_tempo`) when the format lays bars, or
+        when the format is not given; other formats keep it without a tempo.
+    on_tempo : callable, optional
+        Hears which tempo the bar grid takes when one is filled in: ``'tempo 72 bpm
+        estimated from the chord changes'``, or ``'tempo 120 bpm assumed (...)'`` when no
+        steady beat fits them.
+
+    Raises
+    ------
+    ChordcliError
+        If the file cannot be read or holds no chord segments.
     """
+    from chordcli.bars import fill_tempo
     from chordcli.writers import read_transcription
 
     transcription = read_transcription(source)
+    if not transcription.segments:
+        raise ChordcliError(f"'{source}' has no chord segments")
     if tempo_bpm is not None:
         transcription = dataclasses.replace(
             transcription, tempo_bpm=tempo_bpm, beats_s=(), downbeats_s=()
@@ -420,9 +508,41 @@ def read_for_export(
         from chordcli.writers.html import with_audio_beats
 
         transcription = with_audio_beats(transcription, audio)
-    from chordcli.bars import fill_tempo
+    if format is not None and not OutputFormat(format).has_bars:
+        return transcription
+    transcription, note = fill_tempo(transcription)  # a LAB: the tempo of its chord changes
+    if note is not None and on_tempo is not None:
+        on_tempo(note)
+    return transcription
 
-    return fill_tempo(transcription)[0]  # a LAB: the tempo of its chord changes
+
+def write_export(
+    transcription: Transcription,
+    plan: OutputPlan,
+    *,
+    audio: str | os.PathLike[str] | None = None,
+    link_audio: bool = False,
+    overwrite: bool = False,
+) -> Path:
+    """Write a transcription read by :func:`read_for_export` where :func:`plan_export` said.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    from chordcli.outputs import make_directory
+    from chordcli.writers import write_transcription
+
+    (target,) = plan.targets
+    if target is None:
+        raise ValueError("the plan sends the export to standard output")
+    if plan.new_directory is not None:
+        make_directory(plan.new_directory)
+    page = {"audio": audio, "link_audio": link_audio}
+    return write_transcription(
+        transcription, target, format=plan.format, overwrite=overwrite, **page
+    )
 
 
 def export(
@@ -443,7 +563,8 @@ def export(
     source : str or PathLike
         LAB, chordcli JSON or JAMS transcription.
     output : str or PathLike
-        The file to write.
+        The file to write, or a directory (ending in ``/``, or existing) for
+        ``<stem>.<suffix>``; never `source` or `audio`.
     format : OutputFormat or str, optional
         None takes the format from the suffix of `output`.
     tempo_bpm, beats_per_bar : optional
@@ -460,17 +581,15 @@ def export(
     Path
         The file written.
     """
-    from chordcli.atomic import check_output_path
-    from chordcli.writers import write_transcription
-
     chosen = () if format is None else (OutputFormat(format),)
-    fmt = export_format(output, chosen=chosen, audio=audio, link_audio=link_audio)
-    check_output_path(output, overwrite=overwrite)
-    transcription = read_for_export(
-        source, tempo_bpm=tempo_bpm, beats_per_bar=beats_per_bar, audio=audio
+    plan = plan_export(
+        source, output, chosen=chosen, audio=audio, link_audio=link_audio, overwrite=overwrite
     )
-    return write_transcription(
-        transcription, output, format=fmt, overwrite=overwrite, audio=audio, link_audio=link_audio
+    transcription = read_for_export(
+        source, tempo_bpm=tempo_bpm, beats_per_bar=beats_per_bar, audio=audio, format=plan.format
+    )
+    return write_export(
+        transcription, plan, audio=audio, link_audio=link_audio, overwrite=overwrite
     )
 
 
@@ -594,8 +713,8 @@ def check_train_paths(
     UsageError
         If `resume` is asked for without a run folder.
     ChordcliError
-        If `data_dir` is not a directory, or `out` is not empty (without `resume`) or
-        missing (with it).
+        If `data_dir` is not a directory, or `out` is a file, not empty (without `resume`)
+        or missing (with it).
     """
     if resume and out is None:
         raise UsageError("--resume needs the run directory in --out", param_hint="'--resume'")
@@ -604,13 +723,10 @@ def check_train_paths(
     if not data_dir.is_dir():
         reason = "it is not a directory" if data_dir.exists() else "directory not found"
         raise ChordcliError(f"cannot read '{data_dir}': {reason}")
-    if out is not None and not resume and out.exists() and any(out.iterdir()):
-        raise ChordcliError(
-            f"run directory '{out}' already exists and is not empty",
-            hint="use --resume to continue it, or choose another --out",
-        )
-    if resume and out is not None and not out.is_dir():
-        raise ChordcliError(f"cannot resume '{out}': directory not found")
+    if out is not None:
+        from chordcli.outputs import check_run_dir
+
+        check_run_dir(out, resume=resume)
 
 
 def _split_list(items: str | Sequence[str] | None) -> list[str] | None:

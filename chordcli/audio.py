@@ -29,6 +29,9 @@ Memory use of :func:`load_audio` is about the size of the result (a 60-minute st
 recording at 22.05 kHz takes 0.64 GB) and no float64 copy of the signal is ever made.
 :class:`AudioStream` gives the same samples block by block, read as often as needed, so
 that a long recording is never held whole (``chordcli transcribe`` reads files this way).
+
+A WAV file that holds less audio than its header declares (a cut-off copy) is read as far as
+it goes, with a :class:`~chordcli.errors.ChordcliWarning` naming the file and both lengths.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import math
 import os
 import queue
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +48,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from chordcli.errors import AudioError
+from chordcli.errors import AudioError, ChordcliWarning
 
 __all__ = [
     "KEEP_SAMPLES",
@@ -167,6 +171,12 @@ def load_audio(
         :data:`SILENCE_PEAK_DBFS`). The message names the file.
     ValueError
         If `sample_rate_hz` or `min_duration_s` is invalid.
+
+    Warns
+    -----
+    ChordcliWarning
+        If a WAV file's header declares more audio than the file holds (it is truncated);
+        the audio that is there is returned.
     """
     _check_arguments(sample_rate_hz, min_duration_s)
     path = Path(path)
@@ -359,6 +369,53 @@ def _open(path: Path) -> soundfile.SoundFile:
         raise AudioError(f"cannot read '{path}': {exc.strerror or exc}") from exc
 
 
+def _warn_if_truncated(path: Path, duration_s: float) -> None:
+    """Warn when a WAV file holds less audio than its header declares (a cut-off copy)."""
+    declared = _declared_wav_seconds(path)
+    if declared is not None and declared > duration_s + 0.01:
+        warnings.warn(
+            ChordcliWarning(
+                f"'{path}' is truncated: its header declares {declared:.1f} s of audio but the "
+                f"file holds {duration_s:.1f} s; transcribing the {duration_s:.1f} s"
+            ),
+            stacklevel=3,
+        )
+
+
+def _declared_wav_seconds(path: str | os.PathLike[str]) -> float | None:
+    """Return the duration that the ``data`` chunk of a RIFF/WAVE header declares.
+
+    Returns
+    -------
+    float or None
+        Seconds; None if the file is not a WAV, or the size is unknown (streamed files write
+        0 or 0xFFFFFFFF; RF64 files keep it elsewhere).
+    """
+    try:
+        with open(path, "rb") as f:
+            if f.read(12)[8:12] != b"WAVE":
+                return None
+            block_align = rate = 0
+            for _ in range(64):  # chunks before 'data': fmt, LIST, fact, ...
+                header = f.read(8)
+                if len(header) < 8:
+                    return None
+                size = int.from_bytes(header[4:8], "little")
+                if header[:4] == b"fmt ":
+                    fmt = f.read(size + (size & 1))
+                    rate = int.from_bytes(fmt[4:8], "little")
+                    block_align = int.from_bytes(fmt[12:14], "little")
+                elif header[:4] == b"data":
+                    if not (rate and block_align) or size in (0, 0xFFFFFFFF):
+                        return None
+                    return size // block_align / rate
+                else:
+                    f.seek(size + (size & 1), os.SEEK_CUR)
+    except OSError:
+        return None
+    return None
+
+
 def _check_file(path: Path) -> None:
     """Raise AudioError unless `path` is a non-empty regular file."""
     try:
@@ -460,7 +517,11 @@ class _Decoded:
         return data
 
     def check(self, *, min_duration_s: float) -> None:
-        """Refuse a recording without frames, shorter than `min_duration_s`, or silent."""
+        """Refuse a recording without frames, shorter than `min_duration_s`, or silent.
+
+        Warn (:class:`~chordcli.errors.ChordcliWarning`) when a WAV file holds less audio than
+        its header declares.
+        """
         path = self.path
         if self.n_frames == 0:
             raise AudioError(f"cannot read '{path}': the file contains no audio frames")
@@ -480,6 +541,7 @@ class _Decoded:
                 f"cannot use '{path}': the audio is silent ({level})",
                 hint="check that the right file was given",
             )
+        _warn_if_truncated(path, duration_s)
 
 
 def _fold_channels(block: np.ndarray, out: np.ndarray) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chordcli.errors import ChordcliError, UsageError
-from chordcli.formats import DEFAULT_FORMAT, OutputFormat, format_from_suffix
+from chordcli.formats import OutputFormat
 from theory.simplify import VOCABULARIES
 
 if TYPE_CHECKING:
@@ -29,15 +29,11 @@ __all__ = [
     "BatchResult",
     "TranscribeOptions",
     "check_inputs",
-    "plan_batch",
     "parse_tuning",
-    "plan_outputs",
-    "resolve_format",
+    "plan_batch",
     "run_batch",
     "summary",
 ]
-
-_OUTPUT_HINT = "'-o' / '--output'"
 
 
 @dataclass(frozen=True)
@@ -96,6 +92,8 @@ class BatchPlan:
         An HTML page links its recording by a relative path instead of embedding it.
     alternatives : bool
         A lead sheet lists each chord's ranked alternatives below the chart.
+    new_directory : Path or None
+        The output directory to create when the first result is written (``-o newdir/``).
     """
 
     inputs: tuple[Path, ...]
@@ -105,6 +103,11 @@ class BatchPlan:
     overwrite: bool = False
     link_audio: bool = False
     alternatives: bool = False
+    new_directory: Path | None = None
+
+    def outputs_pending(self) -> bool:
+        """Whether the output directory is still to be created (no output can exist yet)."""
+        return self.new_directory is not None and not self.new_directory.is_dir()
 
 
 @dataclass(frozen=True)
@@ -143,19 +146,6 @@ class BatchResult:
         return f"{self.path}: key {key_name(t.key)}, {tempo}, {n} {chords}{where}"
 
 
-def resolve_format(
-    output_format: OutputFormat | str | None, output: str | os.PathLike[str] | None
-) -> OutputFormat:
-    """Choose the format: the one given, else the suffix of `output`, else the default."""
-    if output_format is not None:
-        return OutputFormat(output_format)
-    if output is not None and not Path(output).is_dir():
-        inferred = format_from_suffix(output)
-        if inferred is not None:
-            return inferred
-    return DEFAULT_FORMAT
-
-
 def parse_tuning(text: str) -> float | None:
     """Parse a ``--tuning`` value into cents, None for ``auto`` (see :mod:`models.tuning`).
 
@@ -181,42 +171,6 @@ def summary(n_files: int, n_failed: int) -> str | None:
     return None
 
 
-def plan_outputs(
-    audio: Sequence[Path], *, output: Path | None, fmt: OutputFormat
-) -> list[Path | None]:
-    """Return the output file of each input (None: standard output).
-
-    `output` is a file for one input, or an existing directory that gets one
-    ``<stem>.<suffix>`` per input.
-
-    Raises
-    ------
-    UsageError
-        If several inputs have no directory to go to, a binary format has no file, or two
-        inputs would write the same file.
-    """
-    if output is None:
-        if len(audio) > 1:
-            raise UsageError("several inputs need an output directory", param_hint=_OUTPUT_HINT)
-        if fmt.is_binary:
-            raise UsageError(f"{fmt.value} output needs a file", param_hint=_OUTPUT_HINT)
-        return [None]
-    if output.is_dir():
-        targets = [output / (path.stem + fmt.suffix) for path in audio]
-        if len(set(targets)) < len(targets):
-            raise UsageError(
-                "several inputs have the same name; give them separate runs",
-                param_hint="'AUDIO...'",
-            )
-        return targets
-    if len(audio) > 1:
-        raise UsageError(
-            f"'{output}' is not a directory; several inputs need an existing output directory",
-            param_hint=_OUTPUT_HINT,
-        )
-    return [output]
-
-
 def plan_batch(
     audio: Sequence[str | os.PathLike[str]],
     *,
@@ -229,19 +183,24 @@ def plan_batch(
 ) -> BatchPlan:
     """Check a batch before any model loads and decide where each result goes.
 
+    The output rules are those of :mod:`chordcli.outputs`.
+
     Parameters
     ----------
     audio : sequence of path
         Audio files.
     output : path, optional
-        Output file (one input) or existing directory; None: the single result goes to
-        ``write_text`` (see :func:`run_batch`).
+        Output file (one input; its suffix selects the format) or directory (a string ending
+        in ``/``, or an existing directory; a missing one is created when the first result is
+        written, its parent must exist); None: the single result goes to ``write_text`` (see
+        :func:`run_batch`).
     format : OutputFormat or str, optional
         Output format; None takes it from the suffix of `output`, else ``lab``.
     plot : path, optional
-        Also save a figure of the CQT with the chords and beats (one input only).
+        Also save a figure of the CQT with the chords and beats (one input only): PNG, SVG or
+        PDF by its suffix.
     overwrite : bool
-        Replace outputs that exist.
+        Replace outputs that exist (never an input).
     link_audio : bool
         An HTML page links its recording instead of embedding it.
     alternatives : bool
@@ -250,28 +209,46 @@ def plan_batch(
     Raises
     ------
     UsageError
-        If the outputs do not fit the inputs (see :func:`plan_outputs`), `plot` is given
-        with several inputs, or `alternatives` with another format than the lead sheet.
+        If the outputs do not fit the inputs (see :func:`chordcli.outputs.plan_outputs`: an
+        unknown suffix, an output that is an input, ...), `plot` is given with several inputs
+        or has no figure suffix, `link_audio` is asked for a format other than HTML, or
+        `alternatives` for another format than the lead sheet.
     OutputError
         If the figure cannot be written.
     """
     from chordcli.atomic import check_output_path
+    from chordcli.outputs import check_plot_path, plan_outputs
 
     inputs = tuple(Path(path) for path in audio)
-    out = Path(output) if output is not None else None
-    fmt = resolve_format(format, out)
-    if alternatives and fmt is not OutputFormat.LEADSHEET:
+    outputs = plan_outputs(inputs, output, format=format)
+    if link_audio and outputs.format is not OutputFormat.HTML:
         raise UsageError(
-            f"applies to the lead sheet, not {fmt.value} (hint: -f leadsheet or -o song.md)",
+            f"is for an HTML page (-o FILE.html), not {outputs.format.value} output",
+            param_hint="'--link-audio'",
+        )
+    if alternatives and outputs.format is not OutputFormat.LEADSHEET:
+        raise UsageError(
+            f"applies to the lead sheet, not {outputs.format.value} (hint: -f leadsheet or "
+            "-o song.md)",
             param_hint="'--alternatives'",
         )
-    targets = tuple(plan_outputs(inputs, output=out, fmt=fmt))
     figure = Path(plot) if plot is not None else None
     if figure is not None:
         if len(inputs) > 1:
             raise UsageError("--plot takes one input file only", param_hint="'--plot'")
+        targets = [t for t in outputs.targets if t is not None]
+        check_plot_path(figure, inputs=inputs, outputs=targets)
         check_output_path(figure, overwrite=overwrite)
-    return BatchPlan(inputs, targets, fmt, figure, overwrite, link_audio, alternatives)
+    return BatchPlan(
+        inputs,
+        outputs.targets,
+        outputs.format,
+        figure,
+        overwrite,
+        link_audio,
+        alternatives,
+        outputs.new_directory,
+    )
 
 
 def check_inputs(plan: BatchPlan) -> tuple[BatchPlan, list[BatchResult]]:
@@ -292,7 +269,7 @@ def check_inputs(plan: BatchPlan) -> tuple[BatchPlan, list[BatchResult]]:
     for path, target in zip(plan.inputs, plan.targets, strict=True):
         try:
             check_audio_file(path)
-            if target is not None:
+            if target is not None and not plan.outputs_pending():
                 check_output_path(target, overwrite=plan.overwrite)
         except ChordcliError as exc:
             rejected.append(BatchResult(path, target, error=exc))
@@ -335,6 +312,7 @@ def run_batch(
         audio, output that exists) is its result's ``error``, never raised.
     """
     from chordcli.atomic import check_output_path
+    from chordcli.outputs import make_directory
     from chordcli.pipeline import analyse_file
 
     options = options or TranscribeOptions()
@@ -343,8 +321,8 @@ def run_batch(
             on_file(path)
         stage = None if on_stage is None else functools.partial(on_stage, path)
         try:
-            if target is not None:  # again: an earlier input may have written it
-                check_output_path(target, overwrite=plan.overwrite)
+            if target is not None and not plan.outputs_pending():
+                check_output_path(target, overwrite=plan.overwrite)  # an earlier input's?
             result = analyse_file(
                 path,
                 backend=backend,
@@ -352,6 +330,8 @@ def run_batch(
                 on_stage=stage,
                 **options.kwargs(),
             )
+            if target is not None and plan.new_directory is not None:
+                make_directory(plan.new_directory)  # only once there is something to write
             _write(result.transcription, target, path, plan=plan, write_text=write_text)
             if plan.plot is not None:
                 _plot(result, plan.plot, backend=backend, overwrite=plan.overwrite)

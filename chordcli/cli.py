@@ -71,7 +71,7 @@ def _root(
 @ui.handles_errors
 def transcribe(
     audio: Annotated[list[Path], _T("audio")],
-    output: Annotated[Path | None, _T("output")] = None,
+    output: Annotated[str | None, _T("output")] = None,
     output_format: Annotated[OutputFormat | None, _T("output_format")] = None,
     vocab: Annotated[Vocabulary, _T("vocab")] = DEFAULT_VOCABULARY,
     transpose: Annotated[int, _T("transpose")] = 0,
@@ -185,7 +185,7 @@ def _transcribe_on_ray(
 @ui.handles_errors
 def export(
     source: Annotated[Path, _X("source")],
-    output: Annotated[Path | None, _X("output")] = None,
+    output: Annotated[str | None, _X("output")] = None,
     musicxml: Annotated[bool, _X("musicxml")] = False,
     leadsheet: Annotated[bool, _X("leadsheet")] = False,
     chordpro: Annotated[bool, _X("chordpro")] = False,
@@ -201,27 +201,29 @@ def export(
 ) -> None:
     """Parse the options, convert with :mod:`chordcli.api` and the writers, report."""
     from chordcli import api
-    from chordcli.atomic import check_output_path
-    from chordcli.writers import format_transcription, write_transcription
+    from chordcli.writers import format_transcription
     from theory import key_name
 
     flags = (musicxml, leadsheet, chordpro, midi, jams, as_json, lab)
     chosen = [fmt for flag, fmt in zip(flags, api.EXPORT_FORMATS, strict=True) if flag]
-    fmt = api.export_format(output, chosen=chosen, audio=audio, link_audio=link_audio)
-    if output is not None:
-        check_output_path(output, overwrite=overwrite)
+    page = {"audio": audio, "link_audio": link_audio}
+    plan = api.plan_export(source, output, chosen=chosen, overwrite=overwrite, **page)
     transcription = api.read_for_export(
-        source, tempo_bpm=tempo, beats_per_bar=beats_per_bar, audio=audio
+        source,
+        tempo_bpm=tempo,
+        beats_per_bar=beats_per_bar,
+        audio=audio,
+        format=plan.format,
+        on_tempo=lambda note: ui.report(f"{source}: {note}"),
     )
     n = len(transcription.segments)
     summary = f"{source}: {n} {plural(n, 'chord segment')}, key {key_name(transcription.key)}"
-    if output is None:
+    if plan.targets[0] is None:
         ui.report(summary)
-        typer.echo(format_transcription(transcription, format=fmt), nl=False)
+        typer.echo(format_transcription(transcription, format=plan.format), nl=False)
         return
-    page = {"audio": audio, "link_audio": link_audio}
-    written = write_transcription(transcription, output, format=fmt, overwrite=overwrite, **page)
-    ui.report(f"{summary} -> {written} ({fmt.value})")
+    written = api.write_export(transcription, plan, overwrite=overwrite, **page)
+    ui.report(f"{summary} -> {written} ({plan.format.value})")
 
 
 # --- train ---
@@ -252,7 +254,9 @@ def evaluate(
     from chordcli.confusion import check_confusion_outputs, save_confusion
     from chordcli.tables import eval_summary
 
-    api.check_eval_call(ref, est, as_json=as_json, as_csv=as_csv, audio=audio, model=model)
+    api.check_eval_call(
+        ref, est, as_json=as_json, as_csv=as_csv, audio=audio, model=model, confusion=confusion
+    )
     if confusion is not None:
         check_confusion_outputs(confusion, overwrite=overwrite)
     if audio is not None:

@@ -7,7 +7,11 @@ file or value and, where one helps, ends with a hint::
 
     cannot read 'a.xyz': unknown audio format (hint: convert to WAV or FLAC)
 
-The command line prints them as ``error: <message>`` and exits with status 1.
+The command line prints them as ``error: <message>`` and exits with status 1
+(:class:`UsageError`, arguments that do not fit together, exits with status 2).
+A result that may be wrong although the run goes on (a truncated recording) is a
+:class:`ChordcliWarning`, issued with :func:`warnings.warn` (the command line prints
+``warning: <message>``).
 Programming errors (wrong argument types, invalid values passed by code) are
 plain ``ValueError``/``TypeError`` and are not caught by the command line.
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 __all__ = [
     "AudioError",
     "ChordcliError",
+    "ChordcliWarning",
     "LabError",
     "OutputError",
     "OutputExistsError",
@@ -73,8 +78,20 @@ class UsageError(ChordcliError):
         What is wrong with the call.
     param_hint : str, optional
         The option or argument at fault, as the command line shows it (``'-o' / '--output'``).
+    hint : str, optional
+        What to do instead; appended as ``(hint: ...)``.
     """
 
-    def __init__(self, message: str, *, param_hint: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, *, param_hint: str | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
         self.param_hint = param_hint
+
+
+class ChordcliWarning(UserWarning):
+    """A result that may be wrong although the run goes on (a truncated recording).
+
+    Issued with :func:`warnings.warn`, so Python callers can filter, record or raise it;
+    the command line prints it as one ``warning: <message>`` line on standard error.
+    """

@@ -39,6 +39,11 @@ class OutputFormat(StrEnum):
         return SUFFIXES[self][0]
 
     @property
+    def has_bars(self) -> bool:
+        """Whether the format lays the chords in bars (on the beats, else on a tempo)."""
+        return self in _BAR_FORMATS
+
+    @property
     def is_binary(self) -> bool:
         """Whether the format is binary (cannot go to a terminal)."""
         return self in (OutputFormat.MIDI, OutputFormat.HTML)
@@ -55,6 +60,8 @@ SUFFIXES: dict[OutputFormat, tuple[str, ...]] = {
     OutputFormat.MIDI: (".mid", ".midi"),
     OutputFormat.HTML: (".html", ".htm"),
 }
+
+_BAR_FORMATS = frozenset({"musicxml", "leadsheet", "chordpro", "midi", "html"})
 
 #: Format used when neither an option nor the output's suffix selects one.
 DEFAULT_FORMAT: OutputFormat = OutputFormat.LAB

@@ -15,6 +15,7 @@ from typing import Any
 
 from chordcli.bars import DEFAULT_TEMPO_BPM
 from chordcli.formats import DEFAULT_FORMAT
+from chordcli.segments import MAX_BEATS_PER_BAR, TEMPO_RANGE_BPM
 from models.train import DEFAULT_TRAIN
 from theory.simplify import VOCABULARIES
 
@@ -67,9 +68,11 @@ OPTIONS: dict[str, dict[str, dict[str, Any]]] = {
         "output": _option(
             "-o",
             "--output",
-            metavar="FILE|DIR",
-            help="Output file (one input) or existing directory (one file <name>.<format> per "
-            "input). Without it, the result of a single input goes to standard output.",
+            metavar="FILE|DIR/",
+            help="Output file (one input; its suffix selects the format) or directory (ending "
+            "in / or existing; created if missing; one file <name>.<format> per input). Never "
+            "one of the inputs. Without it, the result of a single input goes to standard "
+            "output.",
             show_default=False,
         ),
         "output_format": _option(
@@ -97,8 +100,9 @@ OPTIONS: dict[str, dict[str, dict[str, Any]]] = {
             show_default=False,
         ),
         "plot": _option(
-            metavar="PNG",
-            help="Also save a figure of the CQT with the chords and beats (one input only).",
+            metavar="FIGURE",
+            help="Also save a figure of the CQT with the chords and beats (one input only): "
+            "PNG, SVG or PDF by the suffix.",
             show_default=False,
         ),
         "beat_sync": _flag("beat-sync", "Move chord changes to the nearest beat."),
@@ -135,7 +139,9 @@ OPTIONS: dict[str, dict[str, dict[str, Any]]] = {
             "-o",
             "--output",
             metavar="OUT",
-            help="Output file. Without it, text formats go to standard output.",
+            help="Output file (its suffix selects the format unless a format option is given) "
+            "or directory (ending in /; gets <name>.<format>). Never the input. Without it, "
+            "text formats go to standard output.",
             show_default=False,
         ),
         "musicxml": _flag("musicxml", "Write a MusicXML lead sheet."),
@@ -146,16 +152,17 @@ OPTIONS: dict[str, dict[str, dict[str, Any]]] = {
         "as_json": _flag("json", "Write chordcli JSON."),
         "lab": _flag("lab", "Write LAB."),
         "tempo": _option(
-            min=1.0,
-            max=400.0,
+            min=TEMPO_RANGE_BPM[0],
+            max=TEMPO_RANGE_BPM[1],
             metavar="BPM",
             help="Lay bars on a constant grid at this tempo, replacing any beats of the input. "
-            f"Default: the input's beats or tempo, else {DEFAULT_TEMPO_BPM:g} bpm.",
+            "Default: the input's beats or tempo, else the tempo of its chord changes (said "
+            f"on standard error), else {DEFAULT_TEMPO_BPM:g} bpm.",
             show_default=False,
         ),
         "beats_per_bar": _option(
             min=1,
-            max=16,
+            max=MAX_BEATS_PER_BAR,
             metavar="N",
             help="Beats in a bar (N/4 time). Default: the input's, else 4.",
             show_default=False,

@@ -14,6 +14,7 @@ Layout (UTF-8, indented; times in seconds)::
       "key_confidence": 0.81,
       "tempo_bpm": 96.1,
       "beats_per_bar": 4,
+      "capo": 2,                   # only when the chords are written for a capo (shapes played)
       "beats_s": [0.52, 1.14, ...],
       "downbeats_s": [0.52, 2.98, ...],
       "segments": [
@@ -41,7 +42,14 @@ from typing import Any
 
 from chordcli.atomic import write_text_atomic
 from chordcli.errors import ChordcliError
-from chordcli.segments import Alternative, ChordSegment, Transcription, time_problem
+from chordcli.segments import (
+    Alternative,
+    ChordSegment,
+    Transcription,
+    capo_fret,
+    grid_problem,
+    time_problem,
+)
 from theory import ChordLabelError, chord_symbol, key_name, key_to_jams, parse_chord, parse_key
 from theory.keys import KeyError_
 
@@ -83,6 +91,7 @@ def format_json(transcription: Transcription) -> str:
         "key_confidence": _round(t.key_confidence, 4),
         "tempo_bpm": _round(t.tempo_bpm, 3),
         "beats_per_bar": t.beats_per_bar,
+        **({"capo": t.capo} if t.capo else {}),
         "beats_s": [_round(b, 4) for b in t.beats_s],
         "downbeats_s": [_round(b, 4) for b in t.downbeats_s],
         "segments": [
@@ -165,33 +174,12 @@ def parse_json(text: str, *, source: str = "<string>") -> Transcription:
             hint=f'the JSON needs "format": "{JSON_FORMAT}"',
         )
     try:
-        segments = []
-        for i, item in enumerate(data.get("segments", [])):
-            start, end = float(item["start_s"]), float(item["end_s"])
-            _check_time(start, f"segment {i}: start time")
-            _check_time(end, f"segment {i}: end time")
-            if not end > start:
-                raise ValueError(f"segment {i}: invalid times {start}..{end}")
-            label = parse_chord(str(item["label"])).label
-            confidence = item.get("confidence")
-            alternatives = tuple(
-                Alternative(parse_chord(str(a["label"])).label, float(a["probability"]))
-                for a in item.get("alternatives") or ()
-            )
-            segments.append(
-                ChordSegment(
-                    start,
-                    end,
-                    label,
-                    None if confidence is None else float(confidence),
-                    alternatives,
-                )
-            )
+        segments = [_parse_segment(i, item) for i, item in enumerate(data.get("segments", []))]
         duration = data.get("duration_s")
         if duration is not None:
             _check_time(float(duration), "duration_s")
         key = parse_key(str(data.get("key", "N")))
-        return Transcription(
+        transcription = Transcription(
             segments=tuple(segments),
             duration_s=float(duration)
             if duration is not None
@@ -205,10 +193,34 @@ def parse_json(text: str, *, source: str = "<string>") -> Transcription:
             source=data.get("source"),
             model=data.get("model"),
             tuning_cents=_optional_float(data.get("tuning_cents")),
+            capo=capo_fret(data.get("capo")),
         )
+        t = transcription
+        if problem := grid_problem(
+            tempo_bpm=t.tempo_bpm, beats_s=t.beats_s, beats_per_bar=t.beats_per_bar
+        ):
+            raise ValueError(problem)
+        return transcription
     except (KeyError, TypeError, ValueError, ChordLabelError, KeyError_) as exc:
         what = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
         raise ChordcliError(f"cannot read '{source}': {what}") from None
+
+
+def _parse_segment(i: int, item: Any) -> ChordSegment:
+    """Read segment number `i` of a JSON transcription; ValueError, KeyError... if invalid."""
+    start, end = float(item["start_s"]), float(item["end_s"])
+    _check_time(start, f"segment {i}: start time")
+    _check_time(end, f"segment {i}: end time")
+    if not end > start:
+        raise ValueError(f"segment {i}: invalid times {start}..{end}")
+    label = parse_chord(str(item["label"])).label
+    confidence = item.get("confidence")
+    alternatives = tuple(
+        Alternative(parse_chord(str(a["label"])).label, float(a["probability"]))
+        for a in item.get("alternatives") or ()
+    )
+    confidence = None if confidence is None else float(confidence)
+    return ChordSegment(start, end, label, confidence, alternatives)
 
 
 def read_json(path: str | os.PathLike[str]) -> Transcription:

@@ -213,7 +213,9 @@ def analyse_audio(
         segments, key = relabel(segments, key, vocab=vocab, shift=shift)
         segments = _ranked(segments, output, backend, vocab=vocab, shift=shift)
     chords = {"segments": tuple(segments), "key": key, "key_confidence": key_confidence}
-    transcription = replace(skeleton, beats_s=beats.beats_s, downbeats_s=downbeats, **chords)
+    transcription = replace(  # with a capo, the labels are the shapes played
+        skeleton, beats_s=beats.beats_s, downbeats_s=downbeats, capo=int(capo), **chords
+    )
     return Analysis(transcription, clock.times(), output if keep else None, features)
 
 

@@ -23,7 +23,7 @@ def plot_transcription(
     bins_per_octave: int = 36,
     overwrite: bool = False,
 ) -> Path:
-    """Save a PNG of the CQT with the chord segments, beats and downbeats above it.
+    """Save a figure of the CQT with the chord segments, beats and downbeats above it.
 
     Parameters
     ----------
@@ -32,7 +32,8 @@ def plot_transcription(
     features : ndarray, shape (n_frames, n_bins, 2) or (n_frames, n_bins)
         Log-compressed CQT (channels are averaged), bin 0 at C1.
     path : str or os.PathLike
-        Destination PNG.
+        Destination; its suffix selects the format: ``.png``, ``.svg`` or ``.pdf`` (another
+        suffix is written as PNG).
     frames_per_second : float
         Frame rate of `features`.
     bins_per_octave : int, optional
@@ -103,12 +104,20 @@ def plot_transcription(
         title = f"key {key_name(transcription.key)}"
         if transcription.tempo_bpm:
             title += f", {transcription.tempo_bpm:.0f} bpm"
+        if transcription.capo:
+            title += f", capo {transcription.capo} (chord shapes played)"
         if transcription.source:
             title = f"{Path(transcription.source).name}: {title}"
         ax_chords.set_title(title, fontsize=9)
         fig.tight_layout()
         with atomic_path(path, overwrite=overwrite) as tmp:
-            fig.savefig(tmp, format="png", dpi=100)
+            fig.savefig(tmp, format=_figure_format(path), dpi=100)
     finally:
         plt.close(fig)
     return Path(path)
+
+
+def _figure_format(path: str | os.PathLike[str]) -> str:
+    """Return the matplotlib format of a figure file: its suffix if SVG or PDF, else PNG."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    return suffix if suffix in ("svg", "pdf") else "png"

@@ -80,6 +80,8 @@ def format_leadsheet(
     info.append(f"Time: {grid.beats_per_bar}/4")
     if transcription.tuning_cents is not None:
         info.append(f"Tuning: {tuning_text(transcription.tuning_cents)}")
+    if transcription.capo:
+        info.append(f"Capo {transcription.capo}")
     header = " · ".join(info)
     title = chart_title(transcription)
     extra = _alternatives_text(transcription, symbol, markdown=markdown) if alternatives else ""
@@ -93,8 +95,9 @@ def format_leadsheet(
 def format_chordpro(transcription: Transcription, *, bars_per_line: int = BARS_PER_LINE) -> str:
     """Format a transcription as a ChordPro chart.
 
-    The directives ``{title}``, ``{key}`` (``Am``, ``Eb``), ``{tempo}`` and ``{time}`` come
-    first, then lines of bars with the chords as ``[chord]`` markers.
+    The directives ``{title}``, ``{key}`` (``Am``, ``Eb``), ``{tempo}``, ``{time}`` and, for
+    chords written for a capo, ``{capo}`` come first, then lines of bars with the chords as
+    ``[chord]`` markers.
 
     Parameters
     ----------
@@ -122,6 +125,8 @@ def format_chordpro(transcription: Transcription, *, bars_per_line: int = BARS_P
         directives.append(f"{{key: {key_tonic_name(transcription.key)}{minor}}}")
     directives.append(f"{{tempo: {_tempo(transcription, grid.tempo_bpm)}}}")
     directives.append(f"{{time: {grid.beats_per_bar}/4}}")
+    if transcription.capo:
+        directives.append(f"{{capo: {transcription.capo}}}")
     return "\n".join(directives) + "\n\n" + "".join(f"{x}\n" for x in lines)
 
 

@@ -4,7 +4,8 @@ The page holds an audio player and the chords laid out in bars (the bar grid of
 :mod:`chordcli.bars`, as in the lead sheet). While the audio plays, the chord sounding is
 highlighted, marked ``aria-current="true"`` and scrolled into view; a click on a chord or a bar
 seeks there; space plays and pauses, the left and right arrows move by bar, up and down by
-line. The header shows the key, tempo, metre, tuning (when the transcription has one) and model.
+line. The header shows the key, tempo, metre, tuning (when the transcription has one), model and
+capo (when one is set).
 
 Transpose, capo and simplify (full / sevenths / triads) respell the chart without spelling a
 chord in the page: :func:`page_data` spells every chord of the song, and of its alternatives,
@@ -12,7 +13,9 @@ for each of the 12 transpositions and each simplification level with the project
 (:func:`theory.simplify.simplify_label`, :func:`theory.transpose.transpose_label` and the
 key-aware :func:`theory.keys.chord_symbol`, the functions behind ``--vocab``, ``--transpose``,
 ``--capo`` and the lead sheet). The page only looks the symbols up: a shift of ``transpose -
-capo`` semitones selects table ``shift mod 12``.
+capo`` semitones selects table ``shift mod 12``. A transcription written for a capo
+(``--capo N``: its labels are the shapes played) opens with the capo on fret N, and lowering
+it to 0 shows the sounding chords.
 
 Everything is inline (style, script, chart data as JSON); the audio is embedded byte for byte
 (:func:`format_html`), or linked by a path relative to the page. The page makes no network
@@ -99,6 +102,8 @@ def page_data(transcription: Transcription) -> dict[str, Any]:
 
         ``title``, ``model``, ``duration_s``, ``tempo_bpm``, ``beats_per_bar``, ``tuning``
             Header fields (``model`` and ``tuning`` may be None).
+        ``capo`` : int
+            The capo fret the labels are written for (0: none).
         ``labels`` : list of str
             The distinct Harte labels of the chart and of the alternatives.
         ``levels`` : list of str
@@ -178,6 +183,7 @@ def page_data(transcription: Transcription) -> dict[str, Any]:
         "tuning": (
             None if transcription.tuning_cents is None else tuning_text(transcription.tuning_cents)
         ),
+        "capo": transcription.capo,
         "labels": names,
         "levels": [name for name, _ in SIMPLIFY_LEVELS],
         "symbols": {

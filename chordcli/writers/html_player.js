@@ -6,13 +6,14 @@
   const audio = document.getElementById("audio");
   const embedded = document.getElementById("audio-data");
   const chart = document.getElementById("chart");
-  const state = { transpose: 0, capo: 0, level: data.levels[0] };
+  // The labels are the shapes played with a capo on fret data.capo (0: the sounding chords).
+  const state = { transpose: 0, capo: data.capo || 0, level: data.levels[0] };
   const chords = [];  // {el, bar, start, end, label, alternatives} in time order
   const bars = [];  // {el, start, end}
   let current = -1;
 
   function shift() {
-    return (((state.transpose - state.capo) % 12) + 12) % 12;
+    return (((state.transpose - state.capo + (data.capo || 0)) % 12) + 12) % 12;
   }
 
   function symbol(label) {

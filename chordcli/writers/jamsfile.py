@@ -14,8 +14,8 @@ A transcription becomes one JAMS file with
   (1 = downbeat), or null when downbeats are unknown;
 * ``annotation_metadata`` on each annotation: ``annotation_tools`` ``chordcli <version>``,
   ``data_source`` ``machine estimate`` and the model name in ``annotator``;
-* ``sandbox.chordcli``: the source path, model, tempo, metre and tuning (``tuning_cents``),
-  which JAMS namespaces have no place for.
+* ``sandbox.chordcli``: the source path, model, tempo, metre, tuning (``tuning_cents``) and,
+  when the chords are written for a capo, ``capo``, which JAMS namespaces have no place for.
 
 The file is validated against the JAMS schema before it is written.
 """
@@ -25,12 +25,20 @@ from __future__ import annotations
 import math
 import numbers
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
 from chordcli import __version__
 from chordcli.errors import ChordcliError
-from chordcli.segments import Alternative, ChordSegment, Transcription, time_problem
+from chordcli.segments import (
+    Alternative,
+    ChordSegment,
+    Transcription,
+    capo_fret,
+    grid_problem,
+    time_problem,
+)
 from theory.harte import ChordLabelError, parse_chord
 from theory.keys import KEY_NONE, KeyError_, key_to_jams, parse_key
 
@@ -73,6 +81,7 @@ def build_jams(transcription: Transcription) -> Any:
         "tempo_bpm": _float(t.tempo_bpm),
         "beats_per_bar": t.beats_per_bar,
         "tuning_cents": _float(t.tuning_cents),
+        **({"capo": t.capo} if t.capo else {}),
     }
 
     def metadata() -> Any:
@@ -168,7 +177,9 @@ def read_jams(path: str | os.PathLike[str]) -> Transcription:
         reason = "it is a directory" if path.is_dir() else "file not found"
         raise ChordcliError(f"cannot read '{path}': {reason}")
     try:
-        jam = jams.load(str(path), validate=True, strict=False)
+        with warnings.catch_warnings():  # strict=False warns with the schema: the error says it
+            warnings.simplefilter("ignore")
+            jam = jams.load(str(path), validate=True, strict=False)
     except Exception as exc:  # noqa: BLE001 - jams raises anything on malformed files
         message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ChordcliError(
@@ -219,17 +230,14 @@ def read_jams(path: str | os.PathLike[str]) -> Transcription:
 
     extra = getattr(jam.sandbox, "chordcli", None)
     extra = dict(extra) if isinstance(extra, dict) else {}
-    beats_s: tuple[float, ...] = ()
-    downbeats_s: tuple[float, ...] = ()
-    beats_per_bar = int(extra.get("beats_per_bar") or 4)
-    beat_annotations = jam.search(namespace="beat")
-    if beat_annotations:
-        observations = sorted(beat_annotations[0].data, key=lambda o: o.time)
-        beats_s = tuple(float(o.time) for o in observations)
-        downbeats_s = tuple(float(o.time) for o in observations if o.value == 1)
-        positions = [int(o.value) for o in observations if isinstance(o.value, int | float)]
-        if positions and "beats_per_bar" not in extra:
-            beats_per_bar = max(positions)
+    beats_s, downbeats_s, beats_per_bar = _read_beats(jam, extra)
+    tempo_bpm = _float(extra.get("tempo_bpm"))
+    if problem := grid_problem(tempo_bpm=tempo_bpm, beats_s=beats_s, beats_per_bar=beats_per_bar):
+        raise ChordcliError(f"cannot read '{path}': {problem}")
+    try:
+        capo = capo_fret(extra.get("capo"))
+    except ValueError as exc:
+        raise ChordcliError(f"cannot read '{path}': {exc}") from None
 
     duration = jam.file_metadata.duration
     if duration is not None and (problem := time_problem(float(duration))) is not None:
@@ -241,14 +249,33 @@ def read_jams(path: str | os.PathLike[str]) -> Transcription:
         duration_s=float(duration),
         key=key,
         key_confidence=key_confidence,
-        tempo_bpm=_float(extra.get("tempo_bpm")),
+        tempo_bpm=tempo_bpm,
         beats_s=beats_s,
         downbeats_s=downbeats_s,
-        beats_per_bar=max(1, beats_per_bar),
+        beats_per_bar=beats_per_bar,
         source=extra.get("source") or str(path),
         model=extra.get("model"),
         tuning_cents=_float(extra.get("tuning_cents")),
+        capo=capo,
     )
+
+
+def _read_beats(
+    jam: Any, extra: dict[str, Any]
+) -> tuple[tuple[float, ...], tuple[float, ...], int]:
+    """Beats, downbeats and beats per bar of a JAMS file (its first ``beat`` annotation)."""
+    beats_s: tuple[float, ...] = ()
+    downbeats_s: tuple[float, ...] = ()
+    beats_per_bar = _float(extra.get("beats_per_bar")) or 4
+    beat_annotations = jam.search(namespace="beat")
+    if beat_annotations:
+        observations = sorted(beat_annotations[0].data, key=lambda o: o.time)
+        beats_s = tuple(float(o.time) for o in observations)
+        downbeats_s = tuple(float(o.time) for o in observations if o.value == 1)
+        positions = [o.value for o in observations if isinstance(o.value, int | float)]
+        if positions and "beats_per_bar" not in extra:
+            beats_per_bar = max(positions)
+    return beats_s, downbeats_s, int(beats_per_bar) if math.isfinite(beats_per_bar) else 0
 
 
 def _read_alternatives(annotation: Any) -> dict[int, tuple[Alternative, ...]]:

@@ -316,3 +316,33 @@ def test_a_stream_read_partly_stops_its_decoding_thread(tmp_path, monkeypatch):
     blocks.close()
     assert not any(t.name == "audio-decoder" for t in threading.enumerate())
     assert stream.n_samples is None  # not read to the end: no length yet
+
+
+def test_a_truncated_wav_is_read_with_a_warning_naming_both_lengths(tmp_path):
+    from chordcli.errors import ChordcliWarning
+
+    full = _write(tmp_path / "full.wav", _tone(16 * 8000, 8000, n_channels=2), 8000)
+    data = full.read_bytes()
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(data[: len(data) // 4])  # the header still declares 16 s
+    with pytest.warns(ChordcliWarning, match=r"declares 16\.0 s of audio but the file holds 4\.0"):
+        audio = load_audio(cut)
+    assert 3.9 < audio.duration_s < 4.1
+    assert "cut.wav" in str(audio.path)
+
+
+@pytest.mark.parametrize("size", [0, 0xFFFFFFFF])
+def test_complete_and_streamed_wavs_read_without_a_warning(tmp_path, size):
+    import warnings
+
+    path = _write(tmp_path / "a.wav", _tone(8000, 8000), 8000, subtype="PCM_16")
+    streamed = bytearray(path.read_bytes())
+    at = streamed.index(b"data") + 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_audio(path)  # complete
+        if size:  # an unknown length (a stream) declares 0xFFFFFFFF: not truncated
+            streamed[at : at + 4] = size.to_bytes(4, "little")
+            path.write_bytes(bytes(streamed))
+            load_audio(path)
+        load_audio(_write(tmp_path / "a.flac", _tone(8000, 8000), 8000))  # not a WAV

@@ -183,3 +183,32 @@ def test_alternatives_option(runner, songs):
     assert all(len(seg["alternatives"]) >= 3 for seg in data["segments"])
     refused = runner.invoke(app, [*args, "--alternatives"])
     assert refused.exit_code == 2 and "lead sheet" in refused.stderr
+
+
+def test_batch_plan_refuses_what_would_lose_data_or_be_ignored(songs, tmp_path):
+    from chordcli.batch import plan_batch
+    from chordcli.errors import UsageError
+
+    with pytest.raises(UsageError, match="never writes over an input"):
+        plan_batch([songs[0]], output=songs[0], format="lab", overwrite=True)
+    with pytest.raises(UsageError, match="selects no output format"):
+        plan_batch([songs[0]], output=tmp_path / "out.wav")
+    with pytest.raises(UsageError, match="HTML page") as error:
+        plan_batch([songs[0]], output=tmp_path / "out.lab", link_audio=True)
+    assert error.value.param_hint == "'--link-audio'"
+    with pytest.raises(UsageError, match="not a figure file"):
+        plan_batch([songs[0]], output=tmp_path / "out.lab", plot=tmp_path / "fig.jpg")
+    plan = plan_batch(songs, output=f"{tmp_path}/new/")
+    assert plan.new_directory == tmp_path / "new" and not plan.new_directory.exists()
+    assert plan.targets == (tmp_path / "new" / "song0.lab", tmp_path / "new" / "song1.lab")
+
+
+def test_transcribe_batch_creates_a_new_directory_when_it_writes(songs, tmp_path):
+    import chordcli
+
+    results = chordcli.transcribe_batch([songs[0]], f"{tmp_path}/out/", model="template")
+    assert results[0].error is None and (tmp_path / "out" / "song0.lab").is_file()
+    failed = chordcli.transcribe_batch(
+        [tmp_path / "nope.wav"], f"{tmp_path}/none/", model="template"
+    )
+    assert failed[0].error is not None and not (tmp_path / "none").exists()

@@ -160,3 +160,28 @@ def test_real_process(handmade):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == (GOLDEN / "handmade.cho").read_text(encoding="utf-8")
+
+
+def test_a_lab_gets_the_tempo_of_its_changes_for_charts_only_and_it_is_said(runner, handmade):
+    import json
+
+    chart = runner.invoke(app, ["export", str(handmade), "--chordpro"])
+    assert f"{handmade}: tempo 120 bpm estimated from the chord changes" in chart.stderr
+    as_json = runner.invoke(app, ["export", str(handmade), "--json"])
+    assert "bpm" not in as_json.stderr  # JSON keeps the LAB's (absent) tempo
+    assert json.loads(as_json.stdout)["tempo_bpm"] is None
+    given = runner.invoke(app, ["export", str(handmade), "--chordpro", "--tempo", "90"])
+    assert "estimated" not in given.stderr and "{tempo: 90}" in given.stdout
+
+
+def test_api_export_into_a_new_directory_never_over_the_source(handmade, tmp_path):
+    import chordcli
+    from chordcli.errors import UsageError
+
+    written = chordcli.export(handmade, f"{tmp_path}/charts/", format="chordpro")
+    assert written == tmp_path / "charts" / "handmade.cho" and written.is_file()
+    with pytest.raises(UsageError, match="never writes over an input"):
+        chordcli.export(handmade, tmp_path, format="lab", overwrite=True)
+    with pytest.raises(UsageError, match="selects no output format"):
+        chordcli.export(handmade, tmp_path / "x.wav")
+    assert handmade.read_text() == (GOLDEN / "handmade.lab").read_text()

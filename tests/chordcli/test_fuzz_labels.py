@@ -107,3 +107,37 @@ def test_lab_and_json_readers_raise_only_the_project_error(labels):
         except ChordcliError:
             failures += 1
     assert failures > 0
+
+
+HEADER_VALUES = [0, 1, 4, 16, 17, -3, 2.5, 1e-9, 1e9, 1e12, float("nan"), "4", None, True, [], {}]
+
+
+def test_json_headers_either_refused_or_laid_in_bars_at_once():
+    """Random tempo, metre, beats and capo: refused with the project's error, or charted fast."""
+    import time
+
+    from chordcli.bars import chart_bars
+
+    rng = np.random.default_rng(11)
+    charted = 0
+    for _ in range(400):
+        n = int(rng.integers(0, 6))
+        beats = np.cumsum(rng.choice([1e-9, 0.01, 0.5, 1.0, -1.0, 1e5], size=n)).tolist()
+        document = {
+            "format": "chordcli-transcription",
+            "segments": [{"start_s": 0.0, "end_s": float(rng.choice([8.0, 3600.0])), "label": "C"}],
+            "tempo_bpm": HEADER_VALUES[rng.integers(len(HEADER_VALUES))],
+            "beats_per_bar": HEADER_VALUES[rng.integers(len(HEADER_VALUES))],
+            "capo": HEADER_VALUES[rng.integers(len(HEADER_VALUES))],
+            "beats_s": beats,
+        }
+        document = {k: v for k, v in document.items() if v is not None or rng.random() < 0.5}
+        try:
+            transcription = parse_json(json.dumps(document), source="fuzz.json")
+        except ChordcliError:
+            continue
+        started = time.perf_counter()
+        grid, bars, _ = chart_bars(transcription)
+        assert time.perf_counter() - started < 2.0 and len(bars) < 100_000
+        charted += 1
+    assert charted > 10

@@ -174,6 +174,11 @@ def test_tuning_is_shown_when_the_transcription_has_one():
     assert page_data(_example(tuning_cents=40.0))["tuning"] == "+40 cents (A = 450.3 Hz)"
 
 
+def test_the_capo_the_chords_are_written_for_is_in_the_data():
+    assert page_data(_example())["capo"] == 0
+    assert page_data(_example(capo=3))["capo"] == 3
+
+
 def _embedded_data(html: str) -> dict:
     match = re.search(r'<script type="application/json" id="chart-data">(.*?)</script>', html)
     assert match is not None

@@ -191,3 +191,27 @@ def _indices(data):
 
 def _console_errors(browser):
     return [entry for entry in browser.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+def test_a_page_written_for_a_capo_opens_on_that_fret(browser, tmp_path):
+    # the shapes played with a capo on 2 (the example's D major sounds as C major shapes)
+    song = Transcription(
+        segments=(ChordSegment(0.0, 2.0, "C:maj"), ChordSegment(2.0, 4.0, "G:maj")),
+        duration_s=4.0,
+        key=0,
+        tempo_bpm=120.0,
+        capo=2,
+    )
+    path = tmp_path / "capo.html"
+    write_transcription(song, path, audio=REPO / "examples" / "example.flac", link_audio=True)
+    browser.get(path.as_uri())
+    assert browser.find_element(By.ID, "capo").text == "2"
+    assert browser.find_element(By.ID, "info-capo").text == "2"
+    assert browser.find_element(By.CSS_SELECTOR, ".chord").text == "C"  # as written
+    down = browser.find_element(By.ID, "capo-down")
+    down.click()
+    down.click()  # no capo: the sounding chords
+    assert browser.find_element(By.CSS_SELECTOR, ".chord").text == "D"
+    assert browser.find_element(By.ID, "info-key").text == "D major"
+    assert browser.find_elements(By.ID, "info-capo") == []
+    assert _console_errors(browser) == []

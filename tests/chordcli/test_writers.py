@@ -1,5 +1,6 @@
 import dataclasses
 import io
+import re
 import sys
 import xml.etree.ElementTree as ET
 import zipfile
@@ -296,3 +297,62 @@ def test_render_to_memory_is_deterministic(song):
     for fmt in ("lab", "json", "jams", "leadsheet", "chordpro", "midi"):
         assert render_transcription(song, format=fmt) == render_transcription(song, format=fmt)
     assert io.BytesIO(render_transcription(song, format="midi")).read(4) == b"MThd"
+
+
+def test_capo_is_said_by_charts_json_and_jams_and_read_back(tmp_path):
+    capo = dataclasses.replace(example(), capo=2)
+    assert "Capo 2" in format_transcription(capo, format="leadsheet")
+    assert "{capo: 2}" in format_transcription(capo, format="chordpro")
+    for name in ("c.json", "c.jams"):
+        write_transcription(capo, tmp_path / name)
+        assert read_transcription(tmp_path / name).capo == 2
+    # without a capo nothing changes (the golden files hold no capo)
+    plain = example()
+    assert "Capo" not in format_transcription(plain, format="leadsheet")
+    assert '"capo"' not in format_transcription(plain, format="json")
+    assert "capo" not in format_transcription(plain, format="chordpro")
+
+
+@pytest.mark.parametrize(
+    ("fields", "problem"),
+    [
+        ({"capo": 12}, "capo 12 is not a fret 0..11"),
+        ({"capo": 1.5}, "capo 1.5 is not a fret number"),
+        ({"tempo_bpm": 0.5}, "tempo 0.5 bpm is outside 1..400 bpm"),
+        ({"tempo_bpm": 1e12}, "outside 1..400 bpm"),
+        ({"beats_per_bar": 0}, "0 beats per bar"),
+        ({"beats_per_bar": 17}, "17 beats per bar (1..16 are read)"),
+        ({"beats_s": [0.0, 0.1, 0.2]}, "the beats are faster than 400 bpm"),
+        ({"beats_s": [1.0, 1.0]}, "the beat times are not increasing"),
+        ({"beats_s": [1e6]}, "is beyond 86400 s"),
+    ],
+)
+def test_json_with_an_absurd_bar_grid_is_refused(fields, problem):
+    import json
+
+    from chordcli.jsonio import parse_json
+
+    data = json.loads(format_transcription(example(), format="json")) | fields
+    with pytest.raises(ChordcliError, match=re.escape(problem)):
+        parse_json(json.dumps(data), source="x.json")
+
+
+def test_jams_with_an_absurd_bar_grid_is_refused(tmp_path):
+    import jams
+
+    path = tmp_path / "dense.jams"
+    write_transcription(example(), path)
+    jam = jams.load(str(path))
+    beats = jams.Annotation(namespace="beat")
+    for i in range(3):
+        beats.append(time=i * 1e-6, duration=0.0, value=1 + i % 4)
+    jam.annotations = jams.AnnotationArray([a for a in jam.annotations if a.namespace != "beat"])
+    jam.annotations.append(beats)
+    jam.save(str(path))
+    with pytest.raises(ChordcliError, match="the beats are faster than 400 bpm"):
+        read_transcription(path)
+    jam.sandbox.chordcli["tempo_bpm"] = 1e12
+    jam.annotations = jams.AnnotationArray([a for a in jam.annotations if a.namespace != "beat"])
+    jam.save(str(path))
+    with pytest.raises(ChordcliError, match=r"'.*dense\.jams': tempo 1e\+12 bpm"):
+        read_transcription(path)
