@@ -40,6 +40,7 @@ __all__ = [
     "means_directory",
     "plan_outputs",
     "refuse_inputs",
+    "same_file",
 ]
 
 #: Figure formats of ``--plot``, by suffix.
@@ -211,7 +212,7 @@ def refuse_inputs(
     """
     for out in outputs:
         for source in inputs:
-            if _same_file(out, source):
+            if same_file(out, source):
                 raise UsageError(
                     f"'{out}' is the input '{source}'; chordcli never writes over an input",
                     param_hint=option,
@@ -283,7 +284,7 @@ def check_run_dir(out: Path, *, resume: bool) -> None:
         )
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
     """Return whether two paths name the same file."""
     if os.path.abspath(a) == os.path.abspath(b):
         return True

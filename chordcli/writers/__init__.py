@@ -28,6 +28,7 @@ from pathlib import Path
 from chordcli.atomic import check_output_path, write_bytes_atomic
 from chordcli.errors import OutputError
 from chordcli.formats import SUFFIXES, OutputFormat, format_from_suffix
+from chordcli.outputs import same_file
 from chordcli.segments import Transcription
 from chordcli.writers.readers import READ_FORMATS, read_transcription, transcription_from_lab
 
@@ -245,7 +246,8 @@ def write_transcription(
     Raises
     ------
     OutputError
-        If no format is given and the suffix selects none, or the file cannot be written.
+        If no format is given and the suffix selects none, `path` is `audio`, or the file
+        cannot be written.
     OutputExistsError
         If `path` exists and `overwrite` is false (checked before rendering).
     """
@@ -258,6 +260,8 @@ def write_transcription(
             hint=f"use one of {known} or choose a format",
         )
     check_output_path(path, overwrite=overwrite)
+    if audio is not None and same_file(path, Path(audio)):
+        raise OutputError(f"cannot write '{path}': it is the page's recording '{audio}'")
     suffix = path.suffix.lower()
     rendered = render_transcription(
         transcription,

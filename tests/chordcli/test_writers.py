@@ -356,3 +356,11 @@ def test_jams_with_an_absurd_bar_grid_is_refused(tmp_path):
     jam.save(str(path))
     with pytest.raises(ChordcliError, match=r"'.*dense\.jams': tempo 1e\+12 bpm"):
         read_transcription(path)
+
+
+def test_an_html_page_is_never_written_over_its_recording(tmp_path):
+    page = tmp_path / "song.html"
+    page.write_bytes(b"RIFF audio")
+    with pytest.raises(OutputError, match="it is the page's recording"):
+        write_transcription(example(), page, audio=page, overwrite=True)
+    assert page.read_bytes() == b"RIFF audio"
