@@ -112,11 +112,26 @@ def test_one_or_two_threads_give_the_same_posteriors(n_frames):
 
 
 @pytest.mark.parametrize(
-    ("cores", "load", "threads"), [(2, 0.1, 2), (2, 0.7, 1), (2, 3.0, 1), (8, 0.0, 2), (1, 0.0, 1)]
+    ("cores", "busy", "threads"), [(2, 0.0, 2), (2, 1.0, 1), (2, 3.0, 1), (8, 0.0, 2), (1, 0.0, 1)]
 )
-def test_threads_are_the_idle_cores_up_to_two(monkeypatch, cores, load, threads):
+def test_threads_are_the_idle_cores_up_to_two(monkeypatch, cores, busy, threads):
     import models.onnx_runtime as ort
 
     monkeypatch.setattr(ort.os, "sched_getaffinity", lambda _: set(range(cores)))
-    monkeypatch.setattr(ort.os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(ort, "busy_cores", lambda: busy)
     assert ort.default_intra_op_threads() == threads
+
+
+def test_busy_cores_counts_the_other_runnable_tasks(monkeypatch, tmp_path):
+    import models.onnx_runtime as ort
+
+    loadavg = tmp_path / "loadavg"
+    loadavg.write_text("5.10 4.00 3.00 3/412 12345\n", encoding="ascii")
+    real_path = ort.Path
+    monkeypatch.setattr(
+        ort, "Path", lambda p: loadavg if str(p) == "/proc/loadavg" else real_path(p)
+    )
+    assert ort.busy_cores() == 2.0  # three runnable, this process one of them
+    loadavg.write_text("garbled\n", encoding="ascii")
+    monkeypatch.setattr(ort.os, "getloadavg", lambda: (0.7, 0.5, 0.2))
+    assert ort.busy_cores() == 0.7
