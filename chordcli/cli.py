@@ -125,7 +125,7 @@ def _transcribe_here(plan: BatchPlan, options: TranscribeOptions, model: str | N
         return n_failed
     from models.backend import load_backend  # the model and the pipeline load only now
 
-    backend = load_backend(model)
+    backend = load_backend(model, background=True)  # the session is made while audio is read
     with ui.progress_bar(transient=True) as progress:
         task = progress.add_task("transcribing", total=len(plan.inputs))
 

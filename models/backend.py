@@ -64,7 +64,10 @@ def _entry(target: str) -> Callable[..., Any]:
 
 
 def load_backend(
-    name_or_path: str | Path | None = None, *, runtime: str | None = None
+    name_or_path: str | Path | None = None,
+    *,
+    runtime: str | None = None,
+    background: bool = False,
 ) -> ChordBackend:
     """Load a chord model by name (``'template'``, ``'chordnet-v1'``) or weights directory.
 
@@ -75,6 +78,10 @@ def load_backend(
     runtime : str or None, optional
         The :data:`RUNTIMES` entry that runs a weights directory; None picks ``onnx`` when
         the directory holds an ONNX export, else ``keras``. Built-in models ignore it.
+    background : bool
+        With the ``onnx`` runtime: check the files now and make the session in a thread while
+        the caller goes on (:func:`models.onnx_runtime.load_onnx_backend`); a graph that
+        cannot be loaded raises at the first inference. Other runtimes ignore it.
 
     Returns
     -------
@@ -104,6 +111,8 @@ def load_backend(
             f"cannot load model '{name}' with the {runtime} runtime: {exc.name} is not "
             "installed (hint: pip install 'chordcli[train]', or export it to ONNX)"
         ) from None
+    if background and runtime == "onnx":
+        return loader(directory, background=True)
     return loader(directory)
 
 

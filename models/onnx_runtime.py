@@ -20,8 +20,10 @@ same on every machine whatever its load.
 
 from __future__ import annotations
 
+import importlib.util
 import os
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ from models.inference import (
     CONFIG_FILE,
     HEADS,
     ONNX_FILE,
+    InferenceSettings,
     WindowedBackend,
     checked_file,
     read_inference_settings,
@@ -117,12 +120,30 @@ class OnnxBackend(WindowedBackend):
         super().__init__(**kwargs)
         self.session = session
         self.graph = graph
-        self._outputs = [o.name for o in session.get_outputs()]
+
+    @property
+    def session(self) -> Any:
+        """The ONNX Runtime session (waits for one that is still being made in the background).
+
+        Raises
+        ------
+        ModelError
+            If the session made in the background could not be made or checked.
+        """
+        if isinstance(self._session, _PendingSession):
+            self._session = self._session.result()
+        return self._session
+
+    @session.setter
+    def session(self, value: Any) -> None:
+        self._session = value
 
     def run_batch(self, features: np.ndarray, mask: np.ndarray) -> Mapping[str, np.ndarray]:
         """Return the head probabilities of one batch of windows, keyed by head name."""
-        values = self.session.run(self._outputs, {"features": features, "mask": mask})
-        return dict(zip(self._outputs, values, strict=True))
+        session = self.session
+        outputs = [o.name for o in session.get_outputs()]
+        values = session.run(outputs, {"features": features, "mask": mask})
+        return dict(zip(outputs, values, strict=True))
 
     def with_window(self, window_frames: int) -> OnnxBackend:
         """Return the same network on windows of `window_frames` frames (live input).
@@ -232,7 +253,7 @@ def rewindow_graph(model: Any, *, old: int, new: int) -> bytes:
     return model.SerializeToString()
 
 
-def load_onnx_backend(path: str | Path) -> OnnxBackend:
+def load_onnx_backend(path: str | Path, *, background: bool = False) -> OnnxBackend:
     """Load a weights directory's ONNX export (``config.json`` + :data:`ONNX_FILE`).
 
     Parameters
@@ -240,6 +261,12 @@ def load_onnx_backend(path: str | Path) -> OnnxBackend:
     path : str or Path
         Weights directory (a shipped model, or a run folder after
         :func:`models.export.export_onnx`).
+    background : bool
+        Check the files now but import ONNX Runtime and make the session in a thread, so
+        that the caller can read and analyse audio meanwhile (about 0.3 s); the first
+        inference waits for it, and a graph that cannot be loaded raises there. The threads
+        of the session are counted now (:func:`default_intra_op_threads`), before the
+        caller's own work keeps a core busy.
 
     Returns
     -------
@@ -262,16 +289,43 @@ def load_onnx_backend(path: str | Path) -> OnnxBackend:
         hint=" (hint: export it with scripts/ship_model.py --onnx-only, or run it with Keras: "
         "install chordcli[train] and pass --runtime keras)",
     )
-    try:
-        import onnxruntime
-    except ImportError:
+    if importlib.util.find_spec("onnxruntime") is None:
         raise ModelError(
             f"cannot load model '{path}': onnxruntime is not installed "
             "(hint: pip install onnxruntime)"
-        ) from None
+        )
+    n_channels = int((settings.config.get("chordnet") or {}).get("n_channels", 2))
+    threads = default_intra_op_threads()
+
+    def open_session() -> Any:
+        return _open_session(path, file, settings, n_channels=n_channels, threads=threads)
+
+    backend = OnnxBackend(
+        _PendingSession(open_session) if background else open_session(),
+        graph=file,
+        cqt_config=settings.cqt_config,
+        name=path.name,
+        n_bins=settings.cqt_config.n_bins,
+        n_channels=n_channels,
+        window_frames=settings.window_frames,
+        hop_frames=settings.hop_frames,
+        decoder=settings.decoder,
+    )
+    backend.confidence_temperature = settings.confidence_temperature
+    return backend
+
+
+def _open_session(
+    path: Path, file: Path, settings: InferenceSettings, *, n_channels: int, threads: int
+) -> Any:
+    """Make the ONNX Runtime session of `file` and check that it is this ChordNet's graph."""
+    import onnxruntime
+
     try:
         session = onnxruntime.InferenceSession(
-            str(file), sess_options=session_options(), providers=["CPUExecutionProvider"]
+            str(file),
+            sess_options=session_options(intra_op_threads=threads),
+            providers=["CPUExecutionProvider"],
         )
     except Exception as exc:  # ONNX Runtime raises its own types for damaged graphs
         raise ModelError(f"cannot load model '{path}': {file.name}: {exc}") from exc
@@ -282,23 +336,35 @@ def load_onnx_backend(path: str | Path) -> OnnxBackend:
             f"cannot load model '{path}': {file.name} is not a ChordNet export (inputs "
             f"{sorted(inputs)}, outputs {sorted(outputs)})"
         )
-    _, window, n_bins, n_channels = inputs["features"]
-    if window != settings.window_frames or n_bins != settings.cqt_config.n_bins:
+    _, window, n_bins, channels = inputs["features"]
+    expected = (settings.window_frames, settings.cqt_config.n_bins, n_channels)
+    if (window, n_bins, channels) != expected:
         raise ModelError(
             f"cannot load model '{path}': {file.name} takes windows of {window} frames x "
-            f"{n_bins} bins, {CONFIG_FILE} says {settings.window_frames} x "
-            f"{settings.cqt_config.n_bins} (hint: re-export it)"
+            f"{n_bins} bins x {channels} channels, {CONFIG_FILE} says "
+            f"{' x '.join(str(v) for v in expected)} (hint: re-export it)"
         )
-    backend = OnnxBackend(
-        session,
-        graph=file,
-        cqt_config=settings.cqt_config,
-        name=path.name,
-        n_bins=int(n_bins),
-        n_channels=int(n_channels),
-        window_frames=settings.window_frames,
-        hop_frames=settings.hop_frames,
-        decoder=settings.decoder,
-    )
-    backend.confidence_temperature = settings.confidence_temperature
-    return backend
+    return session
+
+
+class _PendingSession:
+    """A session being made by a worker thread; :meth:`result` waits for it."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(make,), daemon=True)
+        self._thread.start()
+
+    def _run(self, make: Callable[[], Any]) -> None:
+        try:
+            self._value = make()
+        except BaseException as exc:  # handed to the caller of result()
+            self._error = exc
+
+    def result(self) -> Any:
+        """Return the session, or raise the error that making it raised."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value

@@ -58,6 +58,29 @@ def test_a_damaged_or_missing_onnx_file_is_refused(tmp_path):
         load_backend(copy, runtime="torch")
 
 
+def test_a_session_made_in_the_background_gives_the_same_posteriors(tmp_path):
+    features = np.random.default_rng(3).uniform(0, 3, (700, 252, 2)).astype(np.float32)
+    now = load_backend(runtime="onnx").predict(features)
+    later = load_backend(runtime="onnx", background=True)
+    assert later.cqt_config == DEFAULT_CQT and later.n_channels == 2
+    got = later.predict(features)
+    for name in HEADS:
+        np.testing.assert_array_equal(getattr(got, name), getattr(now, name))
+    # a graph that cannot be loaded is refused at the first inference
+    broken = tmp_path / "broken"
+    shutil.copytree(BUNDLED, broken)
+    onnx_file = broken / ONNX_FILE
+    onnx_file.write_bytes(onnx_file.read_bytes()[:1000])
+    config = json.loads((broken / "config.json").read_text())
+    config["onnx"].pop("sha256")  # past the checksum, to the graph itself
+    (broken / "config.json").write_text(json.dumps(config))
+    backend = load_backend(broken, background=True)
+    with pytest.raises(ModelError, match="cannot load model .*model.onnx"):
+        backend.predict(features)
+    with pytest.raises(ModelError, match="cannot load model .*model.onnx"):
+        load_backend(broken)
+
+
 def test_onnx_outputs_are_every_head_by_name():
     backend = load_backend(runtime="onnx")
     x = np.zeros((1, backend.window_frames, backend.n_bins, backend.n_channels), np.float32)
