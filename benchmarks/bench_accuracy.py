@@ -64,11 +64,11 @@ def select(pairing: Pairing, limit: int | None) -> Pairing:
 def dev_subset(data: Path, counts: str) -> Pairing:
     """Render the evenly spaced dev subset into ``data.parent`` and pair its files."""
     from chordcli.corpus.build import plan_corpus, render_corpus
-    from chordcli.corpus.render import find_soundfonts
+    from chordcli.corpus.render import find_soundfonts, select_soundfonts
 
     if data.name != "dev":
         sys.exit(f"--dev-subset needs DATA = <corpus>/dev, not {data}")
-    jobs = plan_corpus(soundfonts=find_soundfonts(), split="dev")
+    jobs = plan_corpus(soundfonts=select_soundfonts(find_soundfonts()), split="dev")
     chosen = []
     for source, n in zip(("pop909", "billboard", "rare"), map(int, counts.split(",")), strict=True):
         of_source = [j for j in jobs if j.source == source]

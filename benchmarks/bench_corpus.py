@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from chordcli.corpus.build import SOURCES, plan_corpus, render_corpus
-from chordcli.corpus.render import find_soundfonts
+from chordcli.corpus.render import find_soundfonts, select_soundfonts
 
 OUT = Path(".cache/bench/corpus")
 
@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
 
-    plan = plan_corpus(soundfonts=find_soundfonts(), split="all")
+    plan = plan_corpus(soundfonts=select_soundfonts(find_soundfonts()), split="all")
     by_source = defaultdict(list)
     for job in plan:
         by_source[job.source].append(job)

@@ -20,7 +20,7 @@ from chordcli.corpus.build import (
     plan_corpus,
     planned_balance,
 )
-from chordcli.corpus.render import find_soundfonts
+from chordcli.corpus.render import find_soundfonts, select_soundfonts
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "training.md"
 WHAT = {
@@ -44,7 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args()
-    plan = plan_corpus(soundfonts=find_soundfonts(), split="all")
+    plan = plan_corpus(soundfonts=select_soundfonts(find_soundfonts()), split="all")
     parts: dict[str, Balance] = {}
     rows = [
         "| source | what is played | files (train + dev) | audio |",

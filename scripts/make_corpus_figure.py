@@ -16,7 +16,12 @@ import numpy as np
 
 from chordcli.corpus.arrangement import Arrangement, Note
 from chordcli.corpus.build import arrange_job, plan_corpus
-from chordcli.corpus.render import draw_mix, find_soundfonts, render_arrangement
+from chordcli.corpus.render import (
+    draw_mix,
+    find_soundfonts,
+    render_arrangement,
+    select_soundfonts,
+)
 from chordcli.segments import ChordSegment
 from models.cqt import DEFAULT_CQT, cqt
 from theory import chord_symbol
@@ -52,7 +57,7 @@ def main() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fonts = find_soundfonts()
+    fonts = select_soundfonts(find_soundfonts())
     font = next(s for s in fonts if s.name == "FluidR3_GM.sf2")
     plan = plan_corpus(soundfonts=fonts, split="all")
     fig, axes = plt.subplots(len(EXCERPTS), 1, figsize=(10, 6.4), dpi=90)

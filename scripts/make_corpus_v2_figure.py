@@ -18,7 +18,7 @@ from pathlib import Path
 
 from chordcli.corpus.build import arrange_job, plan_corpus
 from chordcli.corpus.mixing import song_chain
-from chordcli.corpus.render import find_soundfonts
+from chordcli.corpus.render import find_soundfonts, select_soundfonts
 from chordcli.corpus.styles import GM_FAMILIES, STYLES, gm_family
 from theory.vocabulary import N_CLASS, QUALITIES, chord_class, class_quality
 
@@ -29,7 +29,7 @@ PARTS = ("comp", "power", "pad", "bass", "melody", "bridge", "piano", "fx")
 def plan_entries(every: int, pop909: str, billboard: str) -> list[dict]:
     """Manifest-like entries of a sample of the v2 training plan."""
     jobs = plan_corpus(
-        soundfonts=find_soundfonts(), split="train", variant="v2", every=every,
+        soundfonts=select_soundfonts(find_soundfonts()), split="train", variant="v2", every=every,
         pop909_dir=pop909, billboard_dir=billboard,
     )  # fmt: skip
     entries = []

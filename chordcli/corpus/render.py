@@ -23,8 +23,8 @@ from chordcli.errors import ChordcliError
 
 __all__ = [
     "DEV_SOUNDFONTS",
+    "CORPUS_SOUNDFONTS",
     "DRUM_SOUNDFONTS",
-    "EVALUATION_SOUNDFONT_PREFIX",
     "PARTIAL_SOUNDFONTS",
     "SAMPLE_RATE_HZ",
     "SOUNDFONT_DIRS",
@@ -34,7 +34,6 @@ __all__ = [
     "SoundFont",
     "cross_soundfonts",
     "draw_mix",
-    "evaluation_soundfont_paths",
     "find_soundfonts",
     "postprocess",
     "render_arrangement",
@@ -52,15 +51,24 @@ DEV_SOUNDFONTS: tuple[str, ...] = ("sf_GMbank.sf2", "FluidR3Mono_GM.sf3")
 #: SoundFonts no training or dev-same file uses: only the ``cross`` and ``degraded`` variants
 #: (dev-cross) render with them, beside the dev SoundFont (:func:`cross_soundfonts`).
 CROSS_SOUNDFONTS: tuple[str, ...] = ("OPL-3_FM_128M.sf2",)
-#: Name prefix of the SoundFont reserved for the project's held-out evaluation (MuseScore
-#: General): no corpus file uses it, nor the file a link of that name points to.
-EVALUATION_SOUNDFONT_PREFIX = "musescore_general"
 #: Single drum kits (avldrums.lv2-soundfont, preset 0 of bank 0 is the kit): the ``v2``
 #: variant plays its drum parts with them; nothing else uses them.
 DRUM_SOUNDFONTS: tuple[str, ...] = ("Black_Pearl_4_LV2.sf2", "Red_Zeppelin_4_LV2.sf2")
 #: SoundFonts that are not a General MIDI set on their own (fluid-soundfont-gs holds only the
 #: GS variation sounds); no render uses them.
 PARTIAL_SOUNDFONTS: tuple[str, ...] = ("FluidR3_GS.sf2",)
+#: The SoundFonts a render uses when none are named (``--soundfonts``): the General MIDI sets
+#: of Debian's fluid-soundfont-gm, fluidr3mono-gm-soundfont, timgm6mb-soundfont,
+#: csound-soundfont and opl3-soundfont, and the drum kits. Any other installed SoundFont (a
+#: set reserved for evaluation, one of unknown content) is used only when named.
+CORPUS_SOUNDFONTS: tuple[str, ...] = (
+    "FluidR3_GM.sf2",
+    "FluidR3Mono_GM.sf3",
+    "TimGM6mb.sf2",
+    "sf_GMbank.sf2",
+    "OPL-3_FM_128M.sf2",
+    *DRUM_SOUNDFONTS,
+)
 _POLYPHONY = 64
 
 
@@ -125,7 +133,7 @@ def select_soundfonts(
         Installed SoundFonts (:func:`find_soundfonts`).
     wanted : list of str, optional
         Names (``'TimGM6mb.sf2'`` or ``'TimGM6mb'``, any case) or paths of SoundFont files;
-        ``None`` or empty keeps all installed ones.
+        ``None`` or empty keeps the installed :data:`CORPUS_SOUNDFONTS`.
 
     Returns
     -------
@@ -135,15 +143,18 @@ def select_soundfonts(
     Raises
     ------
     RenderError
-        If a name matches no installed SoundFont and is not a file, or nothing is installed.
+        If a name matches no installed SoundFont and is not a file, or none of
+        :data:`CORPUS_SOUNDFONTS` is installed when none is named.
     """
     if not wanted:
-        if not installed:
+        known = [s for s in installed if s.name in CORPUS_SOUNDFONTS]
+        if not known:
             raise RenderError(
-                "no SoundFont found in " + ", ".join(str(d) for d in SOUNDFONT_DIRS),
-                hint="apt-get install timgm6mb-soundfont",
+                "no General MIDI SoundFont the corpus knows found in "
+                + ", ".join(str(d) for d in SOUNDFONT_DIRS),
+                hint="apt-get install timgm6mb-soundfont, or name one with --soundfonts",
             )
-        return list(installed)
+        return known
     chosen: list[SoundFont] = []
     for item in wanted:
         path = Path(item)
@@ -163,10 +174,9 @@ def split_soundfonts(soundfonts: list[SoundFont]) -> tuple[list[SoundFont], Soun
     """Split SoundFonts into the training set and the one held out for dev renders.
 
     The dev SoundFont is the first of :data:`DEV_SOUNDFONTS` that is installed; the others
-    are for training, except :data:`CROSS_SOUNDFONTS` (kept for dev-cross), the drum kits and
-    partial sets (:data:`DRUM_SOUNDFONTS`, :data:`PARTIAL_SOUNDFONTS`) and the evaluation
-    SoundFont (:data:`EVALUATION_SOUNDFONT_PREFIX`). With a single SoundFont installed it
-    serves both (as in CI).
+    are for training, except :data:`CROSS_SOUNDFONTS` (kept for dev-cross) and the drum kits
+    and partial sets (:data:`DRUM_SOUNDFONTS`, :data:`PARTIAL_SOUNDFONTS`). With a single
+    SoundFont installed it serves both (as in CI).
 
     Parameters
     ----------
@@ -193,63 +203,30 @@ def split_soundfonts(soundfonts: list[SoundFont]) -> tuple[list[SoundFont], Soun
     by_name = {s.name: s for s in soundfonts}
     dev = next((by_name[n] for n in DEV_SOUNDFONTS if n in by_name), None)
     kept_out = CROSS_SOUNDFONTS + DRUM_SOUNDFONTS + PARTIAL_SOUNDFONTS
-    usable = [
-        s
-        for s in soundfonts
-        if s.name not in kept_out and not s.name.lower().startswith(EVALUATION_SOUNDFONT_PREFIX)
-    ] or list(soundfonts)
+    usable = [s for s in soundfonts if s.name not in kept_out] or list(soundfonts)
     if dev is None:
         dev = usable[-1]
     train = [s for s in usable if s != dev] or [dev]
     return train, dev
 
 
-def evaluation_soundfont_paths(dirs: tuple[Path, ...] | list[Path] = SOUNDFONT_DIRS) -> set[Path]:
-    """Return the real files behind every SoundFont named like the evaluation one.
-
-    On a machine without the MuseScore General package, ``MuseScore_General.sf3`` is a link
-    (through Debian's alternatives) to another installed SoundFont; the evaluation then plays
-    that file, so it is reserved as well.
-    """
-    found = set()
-    for folder in dirs:
-        folder = Path(folder)
-        if not folder.is_dir():
-            continue
-        for path in folder.iterdir():
-            if path.name.lower().startswith(EVALUATION_SOUNDFONT_PREFIX):
-                try:
-                    found.add(path.resolve(strict=True))
-                except OSError:
-                    continue
-    return found
-
-
-def v2_soundfonts(
-    soundfonts: list[SoundFont], *, reserved: set[Path] | None = None
-) -> tuple[list[SoundFont], list[SoundFont]]:
+def v2_soundfonts(soundfonts: list[SoundFont]) -> tuple[list[SoundFont], list[SoundFont]]:
     """Split SoundFonts for ``v2`` training renders: melodic sets and drum kits.
 
     Parameters
     ----------
     soundfonts : list of SoundFont
-        Installed SoundFonts.
-    reserved : set of Path, optional
-        Real files reserved for evaluation (default :func:`evaluation_soundfont_paths`).
+        The SoundFonts of the render (:func:`select_soundfonts`).
 
     Returns
     -------
     melodic : list of SoundFont
-        The training SoundFonts of :func:`split_soundfonts` without the reserved files (all
-        of them if that leaves none, as with a single SoundFont in CI).
+        The training SoundFonts of :func:`split_soundfonts`.
     drum_kits : list of SoundFont
-        The installed :data:`DRUM_SOUNDFONTS`.
+        The given :data:`DRUM_SOUNDFONTS`.
     """
-    reserved = evaluation_soundfont_paths() if reserved is None else reserved
     train, _ = split_soundfonts(soundfonts)
-    melodic = [s for s in train if s.path not in reserved] or train
-    kits = [s for s in soundfonts if s.name in DRUM_SOUNDFONTS and s.path not in reserved]
-    return melodic, kits
+    return train, [s for s in soundfonts if s.name in DRUM_SOUNDFONTS]
 
 
 def cross_soundfonts(soundfonts: list[SoundFont]) -> list[SoundFont]:

@@ -330,6 +330,15 @@ def test_select_soundfonts_by_name_and_errors():
         select_soundfonts(FONTS, ["nope"])
 
 
+def test_only_the_known_general_midi_sets_are_used_unless_named():
+    """A SoundFont of unknown content (an evaluation set, say) renders nothing by default."""
+    assert select_soundfonts(FONTS) == [FONTS[2]]  # sf_GMbank.sf2; A and B only when named
+    with pytest.raises(ChordcliError, match="no General MIDI SoundFont the corpus knows"):
+        select_soundfonts(FONTS[:2])
+    with pytest.raises(ChordcliError, match="no General MIDI SoundFont the corpus knows"):
+        select_soundfonts([])
+
+
 def test_plan_rejects_unknown_source_and_missing_folder(tmp_path):
     with pytest.raises(ChordcliError, match="unknown source"):
         plan_corpus(soundfonts=FONTS, sources=["mp3s"])

@@ -16,7 +16,6 @@ from chordcli.corpus.mixing import apply_chain, draw_chain
 from chordcli.corpus.rare import arrange_rare
 from chordcli.corpus.render import (
     SoundFont,
-    evaluation_soundfont_paths,
     find_soundfonts,
     split_soundfonts,
     v2_soundfonts,
@@ -179,18 +178,12 @@ def test_same_seed_same_midi_and_effects():
     assert draw_chain(np.random.default_rng(5)) == draw_chain(np.random.default_rng(5))
 
 
-def test_v2_soundfonts_leave_out_evaluation_dev_and_cross_sets(tmp_path):
-    (tmp_path / "B.sf3").write_bytes(b"x")
-    (tmp_path / "MuseScore_General.sf3").symlink_to(tmp_path / "B.sf3")
-    reserved = evaluation_soundfont_paths([tmp_path])
-    assert reserved == {(tmp_path / "B.sf3").resolve()}
-    fonts = [SoundFont(f.name, f.path) for f in FONTS]
-    fonts[1] = SoundFont("B.sf3", (tmp_path / "B.sf3").resolve())
-    melodic, kits = v2_soundfonts(fonts, reserved=reserved)
-    assert [s.name for s in melodic] == ["A.sf2"]
+def test_v2_soundfonts_leave_out_dev_and_cross_sets():
+    melodic, kits = v2_soundfonts(FONTS)
+    assert [s.name for s in melodic] == ["A.sf2", "B.sf3"]
     assert [s.name for s in kits] == ["Black_Pearl_4_LV2.sf2"]
     # the v1 split is unchanged by drum kits being installed
-    train, dev = split_soundfonts(fonts)
+    train, dev = split_soundfonts(FONTS)
     assert [s.name for s in train] == ["A.sf2", "B.sf3"] and dev.name == "sf_GMbank.sf2"
 
 
