@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +130,7 @@ class OnnxBackend(WindowedBackend):
         ModelError
             If the session made in the background could not be made or checked.
         """
-        if isinstance(self._session, _PendingSession):
+        if isinstance(self._session, Future):
             self._session = self._session.result()
         return self._session
 
@@ -301,7 +301,7 @@ def load_onnx_backend(path: str | Path, *, background: bool = False) -> OnnxBack
         return _open_session(path, file, settings, n_channels=n_channels, threads=threads)
 
     backend = OnnxBackend(
-        _PendingSession(open_session) if background else open_session(),
+        _in_background(open_session) if background else open_session(),
         graph=file,
         cqt_config=settings.cqt_config,
         name=path.name,
@@ -347,24 +347,10 @@ def _open_session(
     return session
 
 
-class _PendingSession:
-    """A session being made by a worker thread; :meth:`result` waits for it."""
-
-    def __init__(self, make: Callable[[], Any]) -> None:
-        self._value: Any = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(make,), daemon=True)
-        self._thread.start()
-
-    def _run(self, make: Callable[[], Any]) -> None:
-        try:
-            self._value = make()
-        except BaseException as exc:  # handed to the caller of result()
-            self._error = exc
-
-    def result(self) -> Any:
-        """Return the session, or raise the error that making it raised."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
+def _in_background(make: Callable[[], Any]) -> Future:
+    """Run `make` in a worker thread; the future gives its result or raises its error."""
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="onnx-session")
+    try:
+        return executor.submit(make)
+    finally:
+        executor.shutdown(wait=False)
