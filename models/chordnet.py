@@ -375,19 +375,29 @@ class EvoNormS0(keras.layers.Layer):
         self.v = self.add_weight(shape=(channels,), initializer="ones", name="v")
 
     def call(self, x: Any, frame_mask: Any) -> Any:  # noqa: D102
+        # Every full-size operation broadcasts along the trailing channel axis only (the
+        # statistics are per example and group, spread to their channels), and gamma is folded
+        # into the reciprocal standard deviation: an exported graph then makes fewer and
+        # faster passes over the activations (docs/benchmarks.md).
         shape = ops.shape(x)
-        b, t, p, c = shape[0], shape[1], shape[2], shape[3]
-        g = self.groups
-        grouped = ops.reshape(x, (b, t, p, g, c // g))
-        m = ops.reshape(ops.cast(frame_mask, x.dtype), (b, t, 1, 1, 1))
-        count = ops.sum(m, axis=(1,), keepdims=True) * ops.cast(p * (c // g), x.dtype)
-        count = ops.maximum(ops.sum(count, axis=(2, 4), keepdims=True), 1.0)
-        mean = ops.sum(grouped * m, axis=(1, 2, 4), keepdims=True) / count
-        var = ops.sum(ops.square(grouped - mean) * m, axis=(1, 2, 4), keepdims=True) / count
-        std = ops.sqrt(var + self.epsilon)
-        num = grouped * ops.sigmoid(ops.reshape(self.v, (g, c // g)) * grouped)
-        y = ops.reshape(num / std, shape)
-        return y * self.gamma + self.beta
+        b, t = shape[0], shape[1]
+        p = x.shape[2] if x.shape[2] is not None else shape[2]
+        c, g = x.shape[3], self.groups
+        m = ops.reshape(ops.cast(frame_mask, x.dtype), (b, t, 1, 1))
+        values_per_frame = ops.cast(p * (c // g), x.dtype)
+        count = ops.sum(ops.reshape(m, (b, t)), axis=1, keepdims=True) * values_per_frame
+        count = ops.maximum(count, 1.0)  # (B, 1)
+
+        def per_channel(group_sums: Any) -> Any:  # (B, C) sums -> (B, 1, 1, C) group means
+            means = ops.sum(ops.reshape(group_sums, (b, g, c // g)), axis=2) / count
+            spread = ops.expand_dims(means, -1) * ops.ones((1, 1, c // g), dtype=x.dtype)
+            return ops.reshape(spread, (b, 1, 1, c))
+
+        mean = per_channel(ops.sum(x * m, axis=(1, 2)))
+        centred = (x - mean) * m
+        var = per_channel(ops.sum(ops.square(centred), axis=(1, 2)))
+        scale = self.gamma * ops.rsqrt(var + self.epsilon)
+        return x * ops.sigmoid(self.v * x) * scale + self.beta
 
     def get_config(self) -> dict[str, Any]:  # noqa: D102
         return {**super().get_config(), "groups": self.groups, "epsilon": self.epsilon}

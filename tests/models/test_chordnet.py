@@ -111,6 +111,30 @@ def test_custom_layers_are_serializable(tiny_model):
         assert clone.get_config() == layer.get_config()
 
 
+def test_evonorm_matches_the_paper_formula_over_unmasked_frames():
+    rng = np.random.default_rng(5)
+    x = rng.normal(0.5, 2.0, size=(2, 9, 6, 8)).astype("float32")
+    mask = np.ones((2, 9), dtype="float32")
+    mask[1, 6:] = 0.0  # the second example has three frames of padding
+    layer = cn.EvoNormS0(groups=4)
+    layer.build(x.shape)
+    for weight, value in zip(
+        (layer.gamma, layer.beta, layer.v), rng.normal(1.0, 0.3, size=(3, 8)), strict=True
+    ):
+        weight.assign(value.astype("float32"))
+    got = np.asarray(layer(x, mask))
+    gamma, beta, v = (np.asarray(w) for w in (layer.gamma, layer.beta, layer.v))
+    for i, frames in enumerate((9, 6)):
+        real = x[i, :frames].astype("float64")
+        grouped = real.reshape(frames, 6, 4, 2)
+        std = np.sqrt(grouped.var(axis=(0, 1, 3)) + 1e-5)  # per group, real frames only
+        want = real * (1 / (1 + np.exp(-v * real))) / np.repeat(std, 2) * gamma + beta
+        np.testing.assert_allclose(got[i, :frames], want, rtol=2e-5, atol=2e-5)
+    # padding does not reach the real frames: the same frames without it give the same output
+    alone = np.asarray(layer(x[1:, :6], mask[1:, :6]))
+    np.testing.assert_allclose(alone[0], got[1, :6], rtol=1e-5, atol=1e-6)
+
+
 def test_stochastic_depth_drops_whole_examples():
     layer = cn.StochasticDepth(0.5, seed=0)
     shortcut = np.zeros((64, 3, 2), dtype="float32")
