@@ -10,7 +10,7 @@ optimisations, sequential execution (the graph is a chain), intra-op threads wit
 spin-waiting, and ONNX Runtime's own log limited to errors so that normal runs write nothing
 to stderr. Threads (:func:`default_intra_op_threads`): one per idle core at the moment the
 session is made, at most :data:`MAX_INTRA_OP_THREADS` (on an idle 2-core machine two threads
-run the network of a 4-minute song in 0.33 s against 0.58 s for one). A second thread that
+run the network of a 4-minute song in 0.28 s against 0.44 s for one). A second thread that
 has to wait for a busy core costs more than it gives (on the shared 2-core machine, 1.34 s
 against 0.84 s for one thread); one and
 two threads give the same posteriors bit for bit, three or more split some operators
