@@ -17,6 +17,12 @@ weights' sha256, the vocabulary fingerprint, the data and the dev metrics) and r
 (such as lead-level variants, ``docs/training.md``); their files and hours join the data
 section. Existing files are replaced only with ``--overwrite``.
 
+For a model selected on another evaluation set than the dev split, ``--eval-set dev-cross``
+names it in the card, ``--corpus-note`` says how the corpus was made, and ``--sections FILE``
+(Markdown ``## `` sections, each with its figures and the commands that produced them)
+replaces the generated sections of the same heading, such as "Training data and licences" or
+"Known limits", and adds the others before "Known limits".
+
 Both steps also export the network to ONNX (``model.onnx``, its sha256 in ``config.json``,
 :func:`models.export.export_onnx`), which ``chordcli transcribe`` runs without TensorFlow.
 ``--onnx-only`` re-makes only that file for a shipped model (RUN_DIR is then its folder):
@@ -293,6 +299,32 @@ root-relative; "wrong root" columns at the right):
 """
 
 
+def split_sections(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """Split Markdown at its '## ' headings: (text before the first, [(heading, section)])."""
+    parts = re.split(r"(?m)^(?=## )", text)
+    head = parts[0] if not parts[0].startswith("## ") else ""
+    sections = [part for part in parts if part.startswith("## ")]
+    return head, [(part.splitlines()[0][3:].strip(), part) for part in sections]
+
+
+def with_sections(card: str, extra: str) -> str:
+    """Return `card` with the '## ' sections of `extra`: same heading replaces, others go
+    before 'Known limits' (or at the end)."""
+    head, sections = split_sections(card)
+    _, added = split_sections(extra)
+    by_heading = {heading: i for i, (heading, _) in enumerate(sections)}
+    new = []
+    for heading, text in added:
+        if heading in by_heading:
+            sections[by_heading[heading]] = (heading, text)
+        else:
+            new.append((heading, text))
+    at = by_heading.get("Known limits", len(sections))
+    sections[at:at] = new
+    body = "".join(text.rstrip("\n") + "\n\n" for _, text in sections)
+    return (head + body).rstrip("\n") + "\n"
+
+
 def extra_corpus(folder: Path) -> tuple[float, str]:
     """Hours and a description of an extra corpus's train split, from its manifest."""
     lines = (folder / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
@@ -330,7 +362,8 @@ def write_onnx(out: Path) -> None:
     )
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of this script."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path)
     parser.add_argument("--name", default="chordnet-v1")
@@ -339,12 +372,33 @@ def main() -> None:
     parser.add_argument("--confusion", type=Path)
     parser.add_argument("--eval-command", action="append", help="one per command, in order")
     parser.add_argument("--corpus", type=Path)
+    parser.add_argument(
+        "--corpus-note",
+        default="chordcli data render --split all (docs/training.md)",
+        help="how the training corpus was made, for config.json",
+    )
     parser.add_argument("--onnx-only", action="store_true", help="re-export model.onnx only")
     parser.add_argument("--extra-corpus", type=Path, action="append", default=[])
     parser.add_argument("--overwrite", action="store_true")
     parser.add_argument(
         "--start", help="sentence on where training started (default: from train.init)"
     )
+    parser.add_argument(
+        "--sections",
+        type=Path,
+        help="Markdown file of '## ' sections: one with a generated section's heading replaces "
+        "it, the others go before 'Known limits'",
+    )
+    parser.add_argument(
+        "--eval-set",
+        default="the dev set",
+        help="what --eval scored, as the card names it (default: 'the dev set')",
+    )
+    return parser
+
+
+def main() -> None:
+    parser = build_parser()
     args = parser.parse_args()
 
     out = REPO / "models" / "weights" / args.name
@@ -384,7 +438,7 @@ def main() -> None:
         name=args.name,
         weights_bytes=(out / WEIGHTS_FILE).stat().st_size,
         data={
-            "corpus": "chordcli data render --split all (docs/training.md)",
+            "corpus": args.corpus_note,
             "train": f"{config['songs']['train'] + config['songs']['validation']} files, "
             f"{train_h + sum(h for h, _ in extras):.1f} h (the train split{extra_text})",
             "dev": f"{report['songs_scored']} files, {report['duration_s'] / 3600:.1f} h",
@@ -403,6 +457,10 @@ def main() -> None:
     card = model_card(
         args.name, config, report, baseline, args.eval_command, summary, start=args.start
     )
+    if args.eval_set != "the dev set":
+        card = card.replace("the dev set", args.eval_set).replace("dev set)", f"{args.eval_set})")
+    if args.sections is not None:
+        card = with_sections(card, args.sections.read_text(encoding="utf-8"))
     (out / "MODEL_CARD.md").write_text(card)
     for text, ok in acceptance(report, baseline):
         print(("met      " if ok else "NOT MET  ") + text)
