@@ -528,8 +528,8 @@ def _start_from(model: Any, init: str, config: RunConfig) -> None:
     """Copy the weights of the model `init` (a name or weights directory) into `model`."""
     from models.backend import load_backend
 
-    try:
-        source = load_backend(init)
+    try:  # the Keras runtime: a shipped model also has an ONNX file, which holds no weights
+        source = load_backend(init, runtime="keras")
     except ModelError as exc:
         raise TrainError(f"cannot start from {init!r}: {exc}") from exc
     weights = getattr(source, "model", None)

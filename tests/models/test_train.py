@@ -378,3 +378,20 @@ def test_kill_9_during_cli_training_loses_at_most_one_epoch(synth, tmp_path):
     history = json.loads((run / HISTORY_FILE).read_text())
     assert [entry["epoch"] for entry in history] == [1, 2, 3, 4]
     assert (run / WEIGHTS_FILE).is_file() and load_run_config(run / "config.json")
+
+
+@pytest.mark.slow
+def test_init_from_a_shipped_model_takes_its_keras_weights_beside_its_onnx_file():
+    from conftest import REPO
+
+    from models.chordnet import build_chordnet
+    from models.train import _start_from
+
+    shipped = REPO / "models" / "weights" / "chordnet-v1"
+    assert (shipped / "model.onnx").is_file()  # what load_backend would run by default
+    config = load_run_config(shipped / "config.json")
+    model = build_chordnet(config.chordnet, seed=3)
+    _start_from(model, "chordnet-v1", config)
+    source = load_backend(shipped, runtime="keras").model
+    for x, y in zip(model.get_weights(), source.get_weights(), strict=True):
+        np.testing.assert_array_equal(x, y)
