@@ -362,6 +362,19 @@ def write_onnx(out: Path) -> None:
     )
 
 
+def refresh_card_onnx(out: Path) -> None:
+    """Rewrite the ONNX line of an existing model card from ``config.json`` (after --onnx-only)."""
+    card_path = out / "MODEL_CARD.md"
+    if not card_path.is_file():
+        return
+    config = json.loads((out / CONFIG_FILE).read_text())
+    card = card_path.read_text(encoding="utf-8")
+    bullet = re.compile(r"^\* (ONNX export|No ONNX export).*?(?=^\* |^$)", re.M | re.S)
+    new, n = bullet.subn(lambda _: onnx_bullet(config) + "\n", card, count=1)
+    if n:
+        card_path.write_text(new, encoding="utf-8")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line of this script."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -404,6 +417,7 @@ def main() -> None:
     out = REPO / "models" / "weights" / args.name
     if args.onnx_only:
         write_onnx(out)
+        refresh_card_onnx(out)
         return
     if args.corpus is None:
         parser.error("--corpus is required")
