@@ -120,6 +120,7 @@ def model_card(
     command: list[str],
     balance: str,
     start: str | None = None,
+    eval_set: str = "the dev set",
 ) -> str:
     net, train = config["chordnet"], config["train"]
     rows = []
@@ -247,7 +248,7 @@ key {pct(metrics.get("val_key_acc"))} % per frame.
 
 {decoding}
 
-## Evaluation on the dev set
+## Evaluation on {eval_set}
 
 {report["songs_scored"]} dev files, {hours:.1f} hours, none used in training, rendered with
 the held-out SoundFont. mir_eval chord metrics, duration-weighted over all files (MIREX style),
@@ -265,7 +266,7 @@ By source (weighted by file duration):
 | --- | --- | ---: | ---: | {" | ".join("---:" for _ in METRICS)} |
 {chr(10).join(source_rows)}
 
-Acceptance (duration-weighted, dev set):
+Acceptance (duration-weighted, {eval_set.removeprefix("the ")}):
 
 {checks}
 
@@ -281,7 +282,7 @@ minute of dev audio are measured on one or two short pieces, so their figures ar
 
 ### Confusion
 
-Time-weighted quality confusion on the dev set (rows: reference quality; columns: estimate,
+Time-weighted quality confusion on {eval_set} (rows: reference quality; columns: estimate,
 root-relative; "wrong root" columns at the right):
 
 ![confusion matrix](confusion.png)
@@ -290,7 +291,7 @@ root-relative; "wrong root" columns at the right):
 
 * Trained only on synthesised General MIDI audio: no singing voice, no recorded drums or
   amplified guitars, no mastering. Accuracy on commercial recordings is not measured here and
-  is expected to be lower than on the dev set.
+  is expected to be lower than on {eval_set}.
 * Frame rate 10.77 frames/s: chords shorter than about 0.3 s are often missed or merged.
 * No tuning estimation: recordings far from A = 440 Hz are read against 440 Hz bins; the
   training audio is all at 440 Hz.
@@ -469,10 +470,15 @@ def main() -> None:
     write_onnx(out)
     config = json.loads((out / CONFIG_FILE).read_text())
     card = model_card(
-        args.name, config, report, baseline, args.eval_command, summary, start=args.start
+        args.name,
+        config,
+        report,
+        baseline,
+        args.eval_command,
+        summary,
+        start=args.start,
+        eval_set=args.eval_set,
     )
-    if args.eval_set != "the dev set":
-        card = card.replace("the dev set", args.eval_set).replace("dev set)", f"{args.eval_set})")
     if args.sections is not None:
         card = with_sections(card, args.sections.read_text(encoding="utf-8"))
     (out / "MODEL_CARD.md").write_text(card)
