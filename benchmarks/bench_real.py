@@ -70,8 +70,11 @@ class _SharedOutputs:
         return self.cache[key]
 
 
-def excerpts(root: Path, per_package: int, excerpt_s: float) -> list[tuple[str, Audio]]:
-    """The excerpts of the check (see the module docstring), as (name, audio)."""
+def check_files(root: Path, per_package: int) -> list[str]:
+    """The recordings of the check: per package, ``per_package`` evenly spaced in sorted order.
+
+    Names are relative to `root`, as in its ``list.tsv`` (``package/file``).
+    """
     rows = [line.split("\t") for line in (root / "list.tsv").read_text().splitlines()[1:]]
     by_package: dict[str, list[str]] = {}
     for package, file, *_ in rows:
@@ -80,12 +83,19 @@ def excerpts(root: Path, per_package: int, excerpt_s: float) -> list[tuple[str, 
     for _, files in sorted(by_package.items()):
         files = sorted(files)
         picks = np.linspace(0, len(files) - 1, min(per_package, len(files))).round().astype(int)
-        for i in sorted(set(picks.tolist())):
-            audio = load_audio(root / files[i], sample_rate_hz=22050)
-            n = int(excerpt_s * audio.sample_rate_hz)
-            start = max(0, (audio.n_samples - n) // 2)
-            samples = np.ascontiguousarray(audio.samples[start : start + n])
-            out.append((files[i], Audio(samples, audio.sample_rate_hz, audio.path)))
+        out += [files[i] for i in sorted(set(picks.tolist()))]
+    return out
+
+
+def excerpts(root: Path, per_package: int, excerpt_s: float) -> list[tuple[str, Audio]]:
+    """The excerpts of the check (see the module docstring), as (name, audio)."""
+    out = []
+    for name in check_files(root, per_package):
+        audio = load_audio(root / name, sample_rate_hz=22050)
+        n = int(excerpt_s * audio.sample_rate_hz)
+        start = max(0, (audio.n_samples - n) // 2)
+        samples = np.ascontiguousarray(audio.samples[start : start + n])
+        out.append((name, Audio(samples, audio.sample_rate_hz, audio.path)))
     return out
 
 

@@ -50,7 +50,7 @@ from models.cqt import DEFAULT_CQT, CQTConfig, CQTParameterError, cqt
 from theory.harte import ChordLabelError, parse_chord
 from theory.keys import parse_key
 from theory.targets import N_TARGET, chord_target
-from theory.vocabulary import N_QUALITIES, chord_class, class_quality_indices
+from theory.vocabulary import N_CLASS, N_QUALITIES, chord_class, class_quality_indices
 
 __all__ = [
     "AUDIO_SUFFIXES",
@@ -68,6 +68,7 @@ __all__ = [
     "example_starts",
     "example_weights",
     "frame_quality_weights",
+    "inverted_frames",
     "quality_shares",
     "quality_weights",
     "find_songs",
@@ -934,6 +935,15 @@ def _group_weights(groups: Sequence[np.ndarray], power: float) -> np.ndarray:
     return weights
 
 
+def inverted_frames(targets: FrameTargets) -> np.ndarray:
+    """Frames labelled with a chord whose bass is not its root (an inversion), bool."""
+    chord = np.asarray(targets.chord)
+    bass = np.asarray(targets.bass)
+    is_chord = (chord >= 0) & (chord < N_CLASS - 1)
+    root = np.where(is_chord, chord // N_QUALITIES, -1)
+    return is_chord & (bass >= 0) & (bass < 12) & (bass != root)
+
+
 def frame_quality_weights(chord: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Per-frame weights from vocabulary classes (-1 masked frames weigh 1), float32."""
     g = class_quality_indices(np.asarray(chord))
@@ -946,6 +956,7 @@ def example_weights(
     *,
     length_frames: int,
     power: float,
+    inversion_power: float = 0.0,
 ) -> np.ndarray:
     """Return sampling weights that favour examples holding rare chord qualities.
 
@@ -967,17 +978,30 @@ def example_weights(
         Frames per example.
     power : float
         Balancing exponent, >= 0.
+    inversion_power : float, optional
+        Inverted chords (a bass other than the root, :func:`inverted_frames`) weigh
+        ``(n_root_position / n_inverted) ** inversion_power`` times their quality's weight,
+        counted over all `songs`; 0 (the default) leaves them as they are.
 
     Returns
     -------
     ndarray, shape (n_examples,), float64
         Weights that sum to 1.
     """
+    if inversion_power < 0:
+        raise ValueError(f"inversion_power must be >= 0, got {inversion_power}")
     groups = [class_quality_indices(song.targets.chord) for song in songs]
     group_weight = _group_weights(groups, power)
+    inverted = [inverted_frames(song.targets) for song in songs]
+    n_inverted = sum(int(i.sum()) for i in inverted)
+    n_chords = sum(int(((g >= 0) & (g < N_QUALITIES)).sum()) for g in groups)
+    boost = 1.0
+    if inversion_power > 0 and 0 < n_inverted < n_chords:
+        boost = ((n_chords - n_inverted) / n_inverted) ** inversion_power
     sums: list[tuple[np.ndarray, np.ndarray]] = []
-    for g in groups:
+    for g, inv in zip(groups, inverted, strict=True):
         w = np.where(g >= 0, group_weight[np.maximum(g, 0)], 0.0)
+        w = np.where(inv, w * boost, w)
         sums.append(
             (np.concatenate([[0.0], np.cumsum(w)]), np.concatenate([[0], np.cumsum(g >= 0)]))
         )

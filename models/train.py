@@ -126,6 +126,11 @@ class TrainConfig:
         replacement, with probabilities from :func:`models.dataset.example_weights` (frames of a
         chord quality weigh ``(n_commonest / n_quality) ** balance``), so rare qualities are
         seen more often.
+    inversion_balance : float
+        With `balance` above 0, frames of inverted chords (a bass other than the root) weigh
+        ``(n_root_position / n_inverted) ** inversion_balance`` times their quality's weight
+        in the drawing probabilities (:func:`models.dataset.example_weights`), so slash chords
+        are heard more often. 0 leaves them as they are.
     quality_weight : float
         Class-balanced loss: each labelled frame of quality ``q`` weighs
         ``(n_commonest / n_q) ** quality_weight`` (:func:`models.dataset.quality_weights`, counted
@@ -161,6 +166,7 @@ class TrainConfig:
     weight_decay: float = 1e-4
     clip_norm: float = 1.0
     balance: float = 0.0
+    inversion_balance: float = 0.0
     quality_weight: float = 0.0
     init: str | None = None
     validation_fraction: float = 0.1
@@ -178,8 +184,8 @@ class TrainConfig:
             raise ValueError(f"schedule must be 'constant' or 'cosine', got {self.schedule!r}")
         if self.warmup_steps < 0 or not 0.0 <= self.min_learning_rate_fraction <= 1.0:
             raise ValueError("warmup_steps must be >= 0 and min_learning_rate_fraction in [0, 1]")
-        if self.balance < 0 or self.quality_weight < 0:
-            raise ValueError("balance and quality_weight must be >= 0")
+        if min(self.balance, self.quality_weight, self.inversion_balance) < 0:
+            raise ValueError("balance, inversion_balance and quality_weight must be >= 0")
 
 
 #: Default optimisation settings (the CLI takes its defaults from here).
@@ -886,7 +892,13 @@ def _training_set(songs: list[Song], tc: TrainConfig) -> _TrainingSet:
     ]
     steps = tc.steps_per_epoch or max(1, math.ceil(len(examples) / tc.batch_size))
     draw = (
-        example_weights(train_songs, examples, length_frames=tc.example_frames, power=tc.balance)
+        example_weights(
+            train_songs,
+            examples,
+            length_frames=tc.example_frames,
+            power=tc.balance,
+            inversion_power=tc.inversion_balance,
+        )
         if tc.balance > 0
         else None
     )

@@ -31,6 +31,7 @@ from models.dataset import (
     find_songs,
     frame_quality_weights,
     frame_targets,
+    inverted_frames,
     load_song,
     load_songs,
     load_songs_labels,
@@ -297,6 +298,20 @@ def test_example_weights_favour_rare_qualities_by_the_power():
     assert w[4] / w[0] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="power"):
         example_weights(songs, examples, length_frames=20, power=-1.0)
+
+
+def test_inversion_power_favours_slash_chords_over_root_position_ones():
+    song = _labelled_song("a", ["C:maj", "F:maj", "G:maj", "C:maj/3", "A:min/b3", "N", "X"])
+    inverted = inverted_frames(song.targets)  # C/E and Am/C: 20 of 50 chord frames
+    np.testing.assert_array_equal(inverted, np.repeat([0, 0, 0, 1, 1, 0, 0], 10).astype(bool))
+    examples = [(0, 0), (0, 30), (0, 50)]
+    plain = example_weights([song], examples, length_frames=10, power=1.0)
+    assert plain[1] / plain[0] == pytest.approx(1.0)  # C/E is a maj frame like C
+    boosted = example_weights([song], examples, length_frames=10, power=1.0, inversion_power=1.0)
+    assert boosted[1] / boosted[0] == pytest.approx(30 / 20)  # root position 30, inverted 20
+    assert boosted[2] / boosted[0] == pytest.approx(plain[2] / plain[0])  # N is never inverted
+    with pytest.raises(ValueError, match="inversion_power"):
+        example_weights([song], examples, length_frames=10, power=1.0, inversion_power=-1)
 
 
 def test_quality_weights_per_quality_and_per_frame():

@@ -1,0 +1,204 @@
+"""Pseudo-labels for unlabelled real recordings: a model's chords where it is sure and consistent.
+
+    python scripts/pseudo_label.py /work/cache/real --out /work/cache/real-pseudo \\
+        [--model chordnet-v1] [--shifts -1 1] [--min-confidence 0.5] [--min-run-s 1.0]
+
+Semi-supervised ("noisy student") training data from the recordings of
+``scripts/collect_real.py``. Each recording is transcribed as it is and resampled to play
+``k`` semitones higher for each of ``--shifts`` (as ``benchmarks/bench_real.py`` does); the
+shifted transcriptions are mapped back (transposed by ``-k``, times rescaled). On a 0.1 s
+grid a point keeps the original transcription's label when
+
+* the label is a chord (not ``N``), with a calibrated confidence of at least
+  ``--min-confidence``;
+* every shifted transcription has the same vocabulary class there (root and quality);
+
+and runs of kept points shorter than ``--min-run-s`` are dropped. Everything else is written
+as ``X``, which training masks. The recordings of the label-free check
+(``bench_real.check_files``, ``--check-per-package`` per package) are left out, so the check
+stays on audio that training never used.
+
+Writes ``OUT/<package>/<file>`` (a symbolic link to the recording) and ``OUT/<package>/<stem>.lab``
+beside it, so ``chordcli train OUT`` reads them, and prints the kept share per package.
+Resumable: a recording whose LAB exists is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from chordcli.segments import ChordSegment  # noqa: E402
+from theory.vocabulary import N_CLASS, chord_class  # noqa: E402
+
+STEP_S = 0.1
+
+
+def classes_on_grid(segments: Sequence[ChordSegment], n_points: int) -> np.ndarray:
+    """The vocabulary class at each grid point ``i * STEP_S`` (-1 where no segment or ``X``)."""
+    out = np.full(n_points, -1, dtype=np.int64)
+    for s in segments:
+        cls = chord_class(s.label)
+        a = max(0, int(np.ceil(s.start_s / STEP_S - 1e-9)))
+        b = min(n_points, int(np.ceil(s.end_s / STEP_S - 1e-9)))
+        if b > a:
+            out[a:b] = -1 if cls is None else cls
+    return out
+
+
+def confidences_on_grid(segments: Sequence[ChordSegment], n_points: int) -> np.ndarray:
+    """Each grid point's segment confidence (0 where none is given)."""
+    out = np.zeros(n_points)
+    for s in segments:
+        a = max(0, int(np.ceil(s.start_s / STEP_S - 1e-9)))
+        b = min(n_points, int(np.ceil(s.end_s / STEP_S - 1e-9)))
+        if b > a:
+            out[a:b] = s.confidence or 0.0
+    return out
+
+
+def pseudo_labels(
+    original: Sequence[ChordSegment],
+    others: Sequence[Sequence[ChordSegment]],
+    *,
+    duration_s: float,
+    min_confidence: float,
+    min_run_s: float,
+) -> list[ChordSegment]:
+    """Keep `original`'s chords where they are confident and every one of `others` agrees.
+
+    Parameters
+    ----------
+    original : sequence of ChordSegment
+        The transcription of the recording as it is (with confidences).
+    others : sequence of sequences of ChordSegment
+        Transcriptions of altered copies, already mapped back to the original's times and key.
+    duration_s : float
+        Length of the recording.
+    min_confidence, min_run_s : float
+        Lowest segment confidence kept; shortest run of kept grid points, in seconds.
+
+    Returns
+    -------
+    list of ChordSegment
+        Segments covering ``[0, duration_s]`` in order: the original's labels where kept,
+        ``X`` elsewhere (adjacent ``X`` merged).
+    """
+    n = int(np.floor(duration_s / STEP_S))
+    if n <= 0:
+        return []
+    classes = classes_on_grid(original, n)
+    keep = (classes >= 0) & (classes != N_CLASS)
+    keep &= confidences_on_grid(original, n) >= min_confidence
+    for other in others:
+        keep &= classes_on_grid(other, n) == classes
+    out: list[ChordSegment] = []
+    for s in original:
+        a = max(0, int(np.ceil(s.start_s / STEP_S - 1e-9)))
+        b = min(n, int(np.ceil(s.end_s / STEP_S - 1e-9)))
+        i = a
+        while i < b:  # runs of kept points inside this segment
+            if not keep[i]:
+                i += 1
+                continue
+            j = i
+            while j < b and keep[j]:
+                j += 1
+            if (j - i) * STEP_S >= min_run_s - 1e-9:
+                out.append(ChordSegment(i * STEP_S, j * STEP_S, s.label))
+            i = j
+    return _fill_unknown(out, n * STEP_S)
+
+
+def _fill_unknown(kept: list[ChordSegment], end_s: float) -> list[ChordSegment]:
+    """Put ``X`` in the gaps between kept segments and up to `end_s`."""
+    out: list[ChordSegment] = []
+    t = 0.0
+    for s in kept:
+        if s.start_s > t + 1e-9:
+            out.append(ChordSegment(t, s.start_s, "X"))
+        out.append(s)
+        t = s.end_s
+    if end_s > t + 1e-9:
+        out.append(ChordSegment(t, end_s, "X"))
+    return [ChordSegment(round(s.start_s, 3), round(s.end_s, 3), s.label) for s in out]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("real", type=Path, help="folder of scripts/collect_real.py")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--model", default="chordnet-v1")
+    parser.add_argument("--shifts", type=int, nargs="+", default=[-1, 1])
+    parser.add_argument("--min-confidence", type=float, default=0.5)
+    parser.add_argument("--min-run-s", type=float, default=1.0)
+    parser.add_argument("--check-per-package", type=int, default=4)
+    parser.add_argument("--max-seconds", type=float, default=600.0,
+                        help="skip recordings longer than this")  # fmt: skip
+    args = parser.parse_args(argv)
+    if 0 in args.shifts:
+        parser.error("--shifts: 0 is the original itself")
+
+    from bench_real import check_files, mapped_back, shifted
+
+    from chordcli.audio import load_audio
+    from chordcli.lab import read_lab, write_lab
+    from chordcli.pipeline import analyse_audio
+    from models.backend import load_backend
+
+    backend = load_backend(args.model)
+    rows = [line.split("\t") for line in (args.real / "list.tsv").read_text().splitlines()[1:]]
+    held = set(check_files(args.real, args.check_per_package))
+    kept_s: dict[str, list[float]] = {}
+    for package, name, seconds, *_ in rows:
+        if name in held or float(seconds) > args.max_seconds:
+            continue
+        source = args.real / name
+        folder = args.out / package
+        folder.mkdir(parents=True, exist_ok=True)
+        lab = folder / Path(name).with_suffix(".lab").name
+        if not lab.exists():
+            audio = load_audio(source, sample_rate_hz=backend.cqt_config.sample_rate_hz)
+            original = analyse_audio(audio, backend=backend).transcription.segments
+            others = []
+            for k in args.shifts:
+                moved, speed = shifted(audio, k)
+                segs = analyse_audio(moved, backend=backend).transcription.segments
+                others.append(mapped_back(segs, k, speed))
+            labels = pseudo_labels(
+                original,
+                others,
+                duration_s=audio.duration_s,
+                min_confidence=args.min_confidence,
+                min_run_s=args.min_run_s,
+            )
+            link = folder / Path(name).name
+            if not link.exists():
+                link.symlink_to(source.resolve())
+            write_lab(labels, lab)
+        segs = read_lab(lab)
+        total = sum(s.duration_s for s in segs)
+        known = sum(s.duration_s for s in segs if s.label != "X")
+        kept_s.setdefault(package, [0.0, 0.0])
+        kept_s[package][0] += known
+        kept_s[package][1] += total
+        print(f"{name}: {100 * known / max(total, 1e-9):.0f} % kept", file=sys.stderr, flush=True)
+    print("| package | kept min | of min | kept % |\n|---|---:|---:|---:|")
+    for package, (known, total) in sorted(kept_s.items()):
+        print(f"| {package} | {known / 60:.1f} | {total / 60:.1f} | {100 * known / total:.1f} |")
+    known = sum(v[0] for v in kept_s.values())
+    total = sum(v[1] for v in kept_s.values())
+    print(f"| all | {known / 60:.1f} | {total / 60:.1f} | {100 * known / max(total, 1e-9):.1f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""scripts/pseudo_label.py: which stretches of a teacher's transcription become training labels."""
+
+import sys
+
+from conftest import REPO
+
+from chordcli.lab import format_lab, parse_lab
+from chordcli.segments import ChordSegment
+
+sys.path.insert(0, str(REPO / "scripts"))
+try:
+    import pseudo_label
+finally:
+    sys.path.remove(str(REPO / "scripts"))
+
+
+def seg(a, b, label, confidence=None):
+    return ChordSegment(a, b, label, confidence)
+
+
+def test_keeps_confident_chords_that_every_shifted_copy_agrees_on():
+    original = [seg(0, 4, "C:maj", 0.9), seg(4, 8, "A:min", 0.9)]
+    shifted = [seg(0, 8, "C:maj", 0.8)]  # agrees only over the first chord
+    out = pseudo_label.pseudo_labels(
+        original, [shifted], duration_s=8.0, min_confidence=0.5, min_run_s=1.0
+    )
+    assert [(s.start_s, s.end_s, s.label) for s in out] == [(0.0, 4.0, "C:maj"), (4.0, 8.0, "X")]
+
+
+def test_low_confidence_no_chord_and_short_runs_become_unknown():
+    original = [
+        seg(0, 2, "G:7", 0.3),  # not confident
+        seg(2, 4, "N", 0.99),  # no chord is never a pseudo-label
+        seg(4, 4.5, "D:min", 0.9),  # too short a run
+        seg(4.5, 7, "F:maj/3", 0.8),
+    ]
+    out = pseudo_label.pseudo_labels(
+        original, [list(original)], duration_s=7.0, min_confidence=0.5, min_run_s=1.0
+    )
+    assert [(s.start_s, s.end_s, s.label) for s in out] == [(0.0, 4.5, "X"), (4.5, 7.0, "F:maj/3")]
+
+
+def test_a_disagreement_inside_a_segment_splits_it_and_the_result_is_a_valid_lab():
+    original = [seg(0, 10, "E:min7", 0.7)]
+    other = [seg(0, 3, "E:min7"), seg(3, 5, "G:maj6"), seg(5, 10, "E:min7")]
+    out = pseudo_label.pseudo_labels(
+        original, [other, list(original)], duration_s=10.0, min_confidence=0.5, min_run_s=1.0
+    )
+    assert [(s.start_s, s.end_s, s.label) for s in out] == [
+        (0.0, 3.0, "E:min7"),
+        (3.0, 5.0, "X"),
+        (5.0, 10.0, "E:min7"),
+    ]
+    assert [s.label for s in parse_lab(format_lab(out))] == ["E:min7", "X", "E:min7"]
+
+
+def test_nothing_agreed_gives_one_unknown_span():
+    out = pseudo_label.pseudo_labels(
+        [seg(0, 5, "C:maj", 0.9)], [[seg(0, 5, "C#:maj")]],
+        duration_s=5.0, min_confidence=0.5, min_run_s=1.0,
+    )  # fmt: skip
+    assert [(s.start_s, s.end_s, s.label) for s in out] == [(0.0, 5.0, "X")]
