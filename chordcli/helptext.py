@@ -355,7 +355,8 @@ For example:
     chordcli transcribe music/ -o lab/ --engine ray
 """,
     "export": """\
-Convert a transcription (for example a hand-corrected LAB) to another format.
+Convert a transcription (for example a hand-corrected LAB) to another
+format.
 
 The format comes from one of the format options, else from the suffix of -o.
 A LAB file has no key and no beats: the key is estimated from its chords and
@@ -374,9 +375,10 @@ For example:
     "train": """\
 Train ChordNet on labelled audio.
 
-Features are computed once and cached. Each epoch is validated on held-out songs and
-checkpointed; a stopped run continues with --resume. Files that cannot be used are
-reported and skipped (exit status 1 at the end).
+Features are computed once and cached. Each epoch is validated on
+held-out songs and checkpointed; a stopped run continues with --resume.
+Files that cannot be used are reported and skipped (exit status 1 at the
+end).
 
 For example:
 
@@ -420,10 +422,12 @@ For example:
     chordcli listen --simulate song.wav
 """,
     "render": """\
-Render POP909 songs, Billboard progressions and rare-quality contexts to FLAC + LAB.
+Render POP909 songs, Billboard progressions and rare-quality contexts to
+FLAC + LAB.
 
-Files already rendered are skipped, so an interrupted run resumes. At the end the
-manifest (manifest.jsonl) and the class balance (balance.md, balance.csv: minutes per
-quality and per root) are rebuilt in the corpus folder, and the balance is printed.
+Files already rendered are skipped, so an interrupted run resumes. At the
+end the manifest (manifest.jsonl) and the class balance (balance.md,
+balance.csv: minutes per quality and per root) are rebuilt in the corpus
+folder, and the balance is printed.
 """,
 }
