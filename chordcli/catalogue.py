@@ -106,7 +106,7 @@ def list_audio(inputs: Iterable[str | os.PathLike[str]]) -> list[tuple[Path, Pat
     """Return (audio file, directory it was found in) for files and directories of audio.
 
     Files are taken as given; directories are searched recursively for ``.flac``, ``.wav``,
-    ``.ogg`` and ``.mp3`` files (sorted). A file found twice is listed once.
+    ``.ogg``, ``.opus`` and ``.mp3`` files (sorted). A file found twice is listed once.
 
     Raises
     ------

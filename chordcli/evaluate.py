@@ -119,7 +119,7 @@ EST_SUFFIXES: tuple[str, ...] = (".json", ".jams", ".lab")
 #: Key annotation beside a LAB file (data-folder convention).
 KEY_SUFFIX = ".key"
 #: Audio files of a labelled data folder.
-AUDIO_SUFFIXES: tuple[str, ...] = (".flac", ".wav", ".ogg", ".mp3")
+AUDIO_SUFFIXES: tuple[str, ...] = (".flac", ".wav", ".ogg", ".opus", ".mp3")
 
 
 class EvalError(ChordcliError):

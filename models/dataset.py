@@ -2,7 +2,7 @@
 
 Data folder convention (searched recursively)
 ---------------------------------------------
-* ``<stem>.flac`` / ``.wav`` / ``.ogg`` / ``.mp3``: the audio;
+* ``<stem>.flac`` / ``.wav`` / ``.ogg`` / ``.opus`` / ``.mp3``: the audio;
 * ``<stem>.lab``: Harte chord labels, ``start<TAB>end<TAB>label`` per line (required);
 * ``<stem>.key``: optional, ``start<TAB>end<TAB>key`` per line, the key written as JAMS
   (``A:minor``) or anything :func:`theory.keys.parse_key` accepts;
@@ -87,7 +87,7 @@ __all__ = [
 _S = TypeVar("_S", bound="SongLabels")
 
 #: Audio file suffixes of the data folder convention.
-AUDIO_SUFFIXES = (".flac", ".wav", ".ogg", ".mp3")
+AUDIO_SUFFIXES = (".flac", ".wav", ".ogg", ".opus", ".mp3")
 #: Default feature cache folder (relative to the working directory; git-ignored).
 DEFAULT_CACHE_DIR = Path(".cache") / "features"
 #: How far, in seconds, the last chord label may end after the end of the audio.

@@ -1,7 +1,8 @@
 """Pseudo-labels for unlabelled real recordings: a model's chords where it is sure and consistent.
 
     python scripts/pseudo_label.py /work/cache/real --out /work/cache/real-pseudo \\
-        [--model chordnet-v1] [--shifts -1 1] [--min-confidence 0.5] [--min-run-s 1.0]
+        [--model chordnet-v1] [--shifts -1 1] [--min-confidence 0.5] [--min-run-s 1.0] \\
+        [--min-share 0.02] [--billboard ../shared/data/billboard]
 
 Semi-supervised ("noisy student") training data from the recordings of
 ``scripts/collect_real.py``. Each recording is transcribed as it is and resampled to play
@@ -10,7 +11,9 @@ shifted transcriptions are mapped back (transposed by ``-k``, times rescaled). O
 grid a point keeps the original transcription's label when
 
 * the label is a chord (not ``N``), with a calibrated confidence of at least
-  ``--min-confidence``;
+  ``--min-confidence``, of a quality that takes at least ``--min-share`` of the time of the
+  Billboard annotations of real songs (``--billboard``; at 2 %: maj, min, 7, min7, maj7), so
+  that the teacher's own over-calls of rare qualities are not taught back;
 * every shifted transcription has the same vocabulary class there (root and quality);
 
 and runs of kept points shorter than ``--min-run-s`` are dropped. Everything else is written
@@ -20,7 +23,8 @@ stays on audio that training never used.
 
 Writes ``OUT/<package>/<file>`` (a symbolic link to the recording) and ``OUT/<package>/<stem>.lab``
 beside it, so ``chordcli train OUT`` reads them, and prints the kept share per package.
-Resumable: a recording whose LAB exists is skipped.
+Resumable: a recording whose LAB exists is not transcribed again, only filtered again by
+``--min-share`` (labels already written as ``X`` stay so).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from chordcli.segments import ChordSegment  # noqa: E402
-from theory.vocabulary import N_CLASS, chord_class  # noqa: E402
+from theory.vocabulary import N_CLASS, chord_class, class_quality_indices  # noqa: E402
 
 STEP_S = 0.1
 
@@ -72,6 +76,7 @@ def pseudo_labels(
     duration_s: float,
     min_confidence: float,
     min_run_s: float,
+    qualities: np.ndarray | None = None,
 ) -> list[ChordSegment]:
     """Keep `original`'s chords where they are confident and every one of `others` agrees.
 
@@ -85,6 +90,9 @@ def pseudo_labels(
         Length of the recording.
     min_confidence, min_run_s : float
         Lowest segment confidence kept; shortest run of kept grid points, in seconds.
+    qualities : ndarray of bool, shape (45,), optional
+        The chord qualities that may be kept (index as :data:`theory.QUALITIES`); None
+        keeps every quality.
 
     Returns
     -------
@@ -92,12 +100,14 @@ def pseudo_labels(
         Segments covering ``[0, duration_s]`` in order: the original's labels where kept,
         ``X`` elsewhere (adjacent ``X`` merged).
     """
-    n = int(np.floor(duration_s / STEP_S))
+    n = int(np.floor(duration_s / STEP_S + 1e-6))
     if n <= 0:
         return []
     classes = classes_on_grid(original, n)
     keep = (classes >= 0) & (classes != N_CLASS)
     keep &= confidences_on_grid(original, n) >= min_confidence
+    if qualities is not None:
+        keep &= np.asarray(qualities, dtype=bool)[class_quality_indices(np.maximum(classes, 0))]
     for other in others:
         keep &= classes_on_grid(other, n) == classes
     out: list[ChordSegment] = []
@@ -140,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shifts", type=int, nargs="+", default=[-1, 1])
     parser.add_argument("--min-confidence", type=float, default=0.5)
     parser.add_argument("--min-run-s", type=float, default=1.0)
+    parser.add_argument("--min-share", type=float, default=0.02)
+    parser.add_argument("--billboard", type=Path, default=REPO.parent / "shared/data/billboard")
     parser.add_argument("--check-per-package", type=int, default=4)
     parser.add_argument("--max-seconds", type=float, default=600.0,
                         help="skip recordings longer than this")  # fmt: skip
@@ -150,10 +162,14 @@ def main(argv: list[str] | None = None) -> int:
     from bench_real import check_files, mapped_back, shifted
 
     from chordcli.audio import load_audio
+    from chordcli.corpus.billboard import billboard_quality_shares
     from chordcli.lab import read_lab, write_lab
     from chordcli.pipeline import analyse_audio
     from models.backend import load_backend
 
+    shares, _ = billboard_quality_shares(args.billboard)
+    qualities = shares >= args.min_share
+    qualities[-1] = False  # never N
     backend = load_backend(args.model)
     rows = [line.split("\t") for line in (args.real / "list.tsv").read_text().splitlines()[1:]]
     held = set(check_files(args.real, args.check_per_package))
@@ -165,7 +181,19 @@ def main(argv: list[str] | None = None) -> int:
         folder = args.out / package
         folder.mkdir(parents=True, exist_ok=True)
         lab = folder / Path(name).with_suffix(".lab").name
-        if not lab.exists():
+        if lab.exists():  # filter again (a stricter --min-share)
+            segs = read_lab(lab)
+            labels = pseudo_labels(
+                segs,
+                [],
+                duration_s=max((s.end_s for s in segs), default=0.0),
+                min_confidence=0.0,
+                min_run_s=0.0,
+                qualities=qualities,
+            )
+            if labels != segs:
+                write_lab(labels, lab, overwrite=True)
+        else:
             audio = load_audio(source, sample_rate_hz=backend.cqt_config.sample_rate_hz)
             original = analyse_audio(audio, backend=backend).transcription.segments
             others = []
@@ -179,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
                 duration_s=audio.duration_s,
                 min_confidence=args.min_confidence,
                 min_run_s=args.min_run_s,
+                qualities=qualities,
             )
             link = folder / Path(name).name
             if not link.exists():

@@ -445,3 +445,17 @@ def test_augment_example_transposes_targets_by_the_shift_it_applied():
         assert targets.chord[0] == chord_class(transpose_label("D:min", k))
         np.testing.assert_array_equal(out, pitch_shift_features(features, k))
     assert len(seen) >= 8
+
+
+def test_opus_files_are_found_and_read(tmp_path):
+    from chordcli.audio import load_audio
+
+    t = np.arange(48000) / 48000.0
+    tone = 0.2 * np.sin(2 * np.pi * 440.0 * t)
+    path = tmp_path / "song.opus"
+    soundfile.write(path, np.stack([tone, tone], axis=1), 48000, format="OGG", subtype="OPUS")
+    (tmp_path / "song.lab").write_text("0.0\t1.0\tA:maj\n")
+    songs, problems = find_songs(tmp_path)
+    assert [s.audio.name for s in songs] == ["song.opus"] and not problems
+    audio = load_audio(path, sample_rate_hz=22050)
+    assert audio.sample_rate_hz == 22050 and abs(audio.duration_s - 1.0) < 0.05

@@ -60,3 +60,23 @@ def test_nothing_agreed_gives_one_unknown_span():
         duration_s=5.0, min_confidence=0.5, min_run_s=1.0,
     )  # fmt: skip
     assert [(s.start_s, s.end_s, s.label) for s in out] == [(0.0, 5.0, "X")]
+
+
+def test_only_the_allowed_qualities_are_taught_and_filtering_again_changes_nothing_else():
+    import numpy as np
+
+    from theory import QUALITIES
+
+    allowed = np.zeros(len(QUALITIES) + 1, dtype=bool)
+    allowed[[i for i, q in enumerate(QUALITIES) if (q.name or "maj") in ("maj", "m")]] = True
+    original = [seg(0, 3, "C:maj", 0.9), seg(3, 6, "G:sus4(b7)", 0.9), seg(6, 9, "A:min", 0.9)]
+    out = pseudo_label.pseudo_labels(
+        original, [list(original)], duration_s=9.0, min_confidence=0.5, min_run_s=1.0,
+        qualities=allowed,
+    )  # fmt: skip
+    expected = [(0.0, 3.0, "C:maj"), (3.0, 6.0, "X"), (6.0, 9.0, "A:min")]
+    assert [(s.start_s, s.end_s, s.label) for s in out] == expected
+    again = pseudo_label.pseudo_labels(
+        out, [], duration_s=9.0, min_confidence=0.0, min_run_s=0.0, qualities=allowed
+    )
+    assert again == out
