@@ -113,9 +113,12 @@ HEADER_VALUES = [0, 1, 4, 16, 17, -3, 2.5, 1e-9, 1e9, 1e12, float("nan"), "4", N
 
 
 def test_json_headers_either_refused_or_laid_in_bars_at_once():
-    """Random tempo, metre, beats and capo: refused with the project's error, or charted fast."""
-    import time
+    """Random tempo, metre, beats and capo: refused with the project's error, or charted.
 
+    The chart of an hour of audio stays small whatever the header says (no bar grid that
+    grows with a tiny beat period): its size bounds the work, which a timer would only
+    measure on a quiet machine.
+    """
     from chordcli.bars import chart_bars
 
     rng = np.random.default_rng(11)
@@ -136,8 +139,7 @@ def test_json_headers_either_refused_or_laid_in_bars_at_once():
             transcription = parse_json(json.dumps(document), source="fuzz.json")
         except ChordcliError:
             continue
-        started = time.perf_counter()
-        grid, bars, _ = chart_bars(transcription)
-        assert time.perf_counter() - started < 2.0 and len(bars) < 100_000
+        _, bars, _ = chart_bars(transcription)
+        assert len(bars) < 100_000 and sum(len(bar) for bar in bars) < 100_000
         charted += 1
     assert charted > 10
