@@ -142,6 +142,52 @@ def _fill_unknown(kept: list[ChordSegment], end_s: float) -> list[ChordSegment]:
     return [ChordSegment(round(s.start_s, 3), round(s.end_s, 3), s.label) for s in out]
 
 
+def label_recording(
+    source: Path, folder: Path, backend, args: argparse.Namespace, qualities: np.ndarray
+) -> Path:
+    """Write (or filter again) one recording's pseudo-labels beside a link to it; the LAB path."""
+    from bench_real import mapped_back, shifted
+
+    from chordcli.audio import load_audio
+    from chordcli.lab import read_lab, write_lab
+    from chordcli.pipeline import analyse_audio
+
+    lab = folder / source.with_suffix(".lab").name
+    if lab.exists():  # filter again (a stricter --min-share)
+        segs = read_lab(lab)
+        labels = pseudo_labels(
+            segs,
+            [],
+            duration_s=max((s.end_s for s in segs), default=0.0),
+            min_confidence=0.0,
+            min_run_s=0.0,
+            qualities=qualities,
+        )
+        if labels != segs:
+            write_lab(labels, lab, overwrite=True)
+        return lab
+    audio = load_audio(source, sample_rate_hz=backend.cqt_config.sample_rate_hz)
+    original = analyse_audio(audio, backend=backend).transcription.segments
+    others = []
+    for k in args.shifts:
+        moved, speed = shifted(audio, k)
+        segs = analyse_audio(moved, backend=backend).transcription.segments
+        others.append(mapped_back(segs, k, speed))
+    labels = pseudo_labels(
+        original,
+        others,
+        duration_s=audio.duration_s,
+        min_confidence=args.min_confidence,
+        min_run_s=args.min_run_s,
+        qualities=qualities,
+    )
+    link = folder / source.name
+    if not link.exists():
+        link.symlink_to(source.resolve())
+    write_lab(labels, lab)
+    return lab
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("real", type=Path, help="folder of scripts/collect_real.py")
@@ -159,12 +205,10 @@ def main(argv: list[str] | None = None) -> int:
     if 0 in args.shifts:
         parser.error("--shifts: 0 is the original itself")
 
-    from bench_real import check_files, mapped_back, shifted
+    from bench_real import check_files
 
-    from chordcli.audio import load_audio
     from chordcli.corpus.billboard import billboard_quality_shares
-    from chordcli.lab import read_lab, write_lab
-    from chordcli.pipeline import analyse_audio
+    from chordcli.lab import read_lab
     from models.backend import load_backend
 
     shares, _ = billboard_quality_shares(args.billboard)
@@ -177,42 +221,9 @@ def main(argv: list[str] | None = None) -> int:
     for package, name, seconds, *_ in rows:
         if name in held or float(seconds) > args.max_seconds:
             continue
-        source = args.real / name
         folder = args.out / package
         folder.mkdir(parents=True, exist_ok=True)
-        lab = folder / Path(name).with_suffix(".lab").name
-        if lab.exists():  # filter again (a stricter --min-share)
-            segs = read_lab(lab)
-            labels = pseudo_labels(
-                segs,
-                [],
-                duration_s=max((s.end_s for s in segs), default=0.0),
-                min_confidence=0.0,
-                min_run_s=0.0,
-                qualities=qualities,
-            )
-            if labels != segs:
-                write_lab(labels, lab, overwrite=True)
-        else:
-            audio = load_audio(source, sample_rate_hz=backend.cqt_config.sample_rate_hz)
-            original = analyse_audio(audio, backend=backend).transcription.segments
-            others = []
-            for k in args.shifts:
-                moved, speed = shifted(audio, k)
-                segs = analyse_audio(moved, backend=backend).transcription.segments
-                others.append(mapped_back(segs, k, speed))
-            labels = pseudo_labels(
-                original,
-                others,
-                duration_s=audio.duration_s,
-                min_confidence=args.min_confidence,
-                min_run_s=args.min_run_s,
-                qualities=qualities,
-            )
-            link = folder / Path(name).name
-            if not link.exists():
-                link.symlink_to(source.resolve())
-            write_lab(labels, lab)
+        lab = label_recording(args.real / name, folder, backend, args, qualities)
         segs = read_lab(lab)
         total = sum(s.duration_s for s in segs)
         known = sum(s.duration_s for s in segs if s.label != "X")
