@@ -355,8 +355,7 @@ For example:
     chordcli transcribe music/ -o lab/ --engine ray
 """,
     "export": """\
-Convert a transcription (for example a hand-corrected LAB) to another
-format.
+Convert a transcription (such as a hand-corrected LAB) to another format.
 
 The format comes from one of the format options, else from the suffix of -o.
 A LAB file has no key and no beats: the key is estimated from its chords and
@@ -422,8 +421,7 @@ For example:
     chordcli listen --simulate song.wav
 """,
     "render": """\
-Render POP909 songs, Billboard progressions and rare-quality contexts to
-FLAC + LAB.
+Render POP909 songs, Billboard progressions and rare pieces to FLAC + LAB.
 
 Files already rendered are skipped, so an interrupted run resumes. At the
 end the manifest (manifest.jsonl) and the class balance (balance.md,
