@@ -71,6 +71,7 @@ __all__ = [
     "inverted_frames",
     "quality_shares",
     "quality_weights",
+    "segment_index",
     "find_songs",
     "frame_targets",
     "load_song",
@@ -340,8 +341,11 @@ def read_key_file(path: str | os.PathLike[str]) -> list[tuple[float, float, int]
 # Targets.
 
 
-def _frame_index(times_s: np.ndarray, starts_s: np.ndarray, ends_s: np.ndarray) -> np.ndarray:
-    """Index of the segment holding each time, -1 where none does."""
+def segment_index(times_s: np.ndarray, starts_s: np.ndarray, ends_s: np.ndarray) -> np.ndarray:
+    """Index of the segment holding each time, -1 where none does.
+
+    The segments (``starts_s[i] <= t < ends_s[i]``) are in time order and do not overlap.
+    """
     idx = np.searchsorted(starts_s, times_s, side="right") - 1
     inside = (idx >= 0) & (times_s < ends_s[np.clip(idx, 0, None)])
     return np.where(inside, idx, -1)
@@ -376,7 +380,7 @@ def frame_targets(
     starts = np.array([s[0] for s in segments], dtype=np.float64)
     ends = np.array([s[1] for s in segments], dtype=np.float64)
     labels = [s[2] for s in segments]
-    idx = _frame_index(times, starts, ends)
+    idx = segment_index(times, starts, ends)
 
     seg_vector = np.zeros((len(labels) + 1, N_TARGET), dtype=np.float32)
     seg_valid = np.zeros(len(labels) + 1, dtype=bool)
@@ -411,7 +415,7 @@ def frame_targets(
     if keys:
         k_starts = np.array([k[0] for k in keys])
         k_ends = np.array([k[1] for k in keys])
-        k_idx = _frame_index(times, k_starts, k_ends)
+        k_idx = segment_index(times, k_starts, k_ends)
         k_classes = np.array([k[2] for k in keys] + [-1], dtype=np.int32)
         key = k_classes[k_idx]
     return FrameTargets(

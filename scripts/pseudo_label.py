@@ -41,32 +41,31 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from chordcli.segments import ChordSegment  # noqa: E402
+from models.dataset import segment_index  # noqa: E402
 from theory.vocabulary import N_CLASS, chord_class, class_quality_indices  # noqa: E402
 
 STEP_S = 0.1
 
 
-def classes_on_grid(segments: Sequence[ChordSegment], n_points: int) -> np.ndarray:
-    """The vocabulary class at each grid point ``i * STEP_S`` (-1 where no segment or ``X``)."""
-    out = np.full(n_points, -1, dtype=np.int64)
-    for s in segments:
-        cls = chord_class(s.label)
-        a = max(0, int(np.ceil(s.start_s / STEP_S - 1e-9)))
-        b = min(n_points, int(np.ceil(s.end_s / STEP_S - 1e-9)))
-        if b > a:
-            out[a:b] = -1 if cls is None else cls
-    return out
+def on_grid(segments: Sequence[ChordSegment], n_points: int) -> tuple[np.ndarray, ...]:
+    """At each grid point ``i * STEP_S``: segment index, vocabulary class and confidence.
 
-
-def confidences_on_grid(segments: Sequence[ChordSegment], n_points: int) -> np.ndarray:
-    """Each grid point's segment confidence (0 where none is given)."""
-    out = np.zeros(n_points)
-    for s in segments:
-        a = max(0, int(np.ceil(s.start_s / STEP_S - 1e-9)))
-        b = min(n_points, int(np.ceil(s.end_s / STEP_S - 1e-9)))
-        if b > a:
-            out[a:b] = s.confidence or 0.0
-    return out
+    Where no segment holds the point the index and class are -1 and the confidence 0; the
+    class of ``X`` is -1 too, and a segment without a confidence has 0.
+    """
+    times = (np.arange(n_points) + 1e-9) * STEP_S
+    if not segments:
+        return np.full(n_points, -1), np.full(n_points, -1), np.zeros(n_points)
+    index = segment_index(
+        times,
+        np.array([s.start_s for s in segments]),
+        np.array([s.end_s for s in segments]),
+    )
+    # index -1 picks the last entry of each table
+    classes = [chord_class(s.label) for s in segments]
+    cls = np.array([-1 if c is None else c for c in classes] + [-1], dtype=np.int64)
+    confidence = np.array([s.confidence or 0.0 for s in segments] + [0.0])
+    return index, cls[index], confidence[index]
 
 
 def pseudo_labels(
@@ -103,28 +102,19 @@ def pseudo_labels(
     n = int(np.floor(duration_s / STEP_S + 1e-6))
     if n <= 0:
         return []
-    classes = classes_on_grid(original, n)
-    keep = (classes >= 0) & (classes != N_CLASS)
-    keep &= confidences_on_grid(original, n) >= min_confidence
+    index, classes, confidence = on_grid(original, n)
+    keep = (classes >= 0) & (classes != N_CLASS) & (confidence >= min_confidence)
     if qualities is not None:
         keep &= np.asarray(qualities, dtype=bool)[class_quality_indices(np.maximum(classes, 0))]
     for other in others:
-        keep &= classes_on_grid(other, n) == classes
+        keep &= on_grid(other, n)[1] == classes
+    run = np.where(keep, index, -1)  # runs of kept points inside one segment
+    cuts = np.flatnonzero(np.diff(run)) + 1
     out: list[ChordSegment] = []
-    for s in original:
-        a = max(0, int(np.ceil(s.start_s / STEP_S - 1e-9)))
-        b = min(n, int(np.ceil(s.end_s / STEP_S - 1e-9)))
-        i = a
-        while i < b:  # runs of kept points inside this segment
-            if not keep[i]:
-                i += 1
-                continue
-            j = i
-            while j < b and keep[j]:
-                j += 1
-            if (j - i) * STEP_S >= min_run_s - 1e-9:
-                out.append(ChordSegment(i * STEP_S, j * STEP_S, s.label))
-            i = j
+    for a, b in zip(np.r_[0, cuts], np.r_[cuts, n], strict=True):
+        if run[a] >= 0 and (b - a) * STEP_S >= min_run_s - 1e-9:
+            label = original[int(run[a])].label
+            out.append(ChordSegment(float(a * STEP_S), float(b * STEP_S), label))
     return _fill_unknown(out, n * STEP_S)
 
 
@@ -144,8 +134,8 @@ def _fill_unknown(kept: list[ChordSegment], end_s: float) -> list[ChordSegment]:
 
 def label_recording(
     source: Path, folder: Path, backend, args: argparse.Namespace, qualities: np.ndarray
-) -> Path:
-    """Write (or filter again) one recording's pseudo-labels beside a link to it; the LAB path."""
+) -> list[ChordSegment]:
+    """Write (or filter again) one recording's pseudo-labels beside a link to it; the labels."""
     from bench_real import mapped_back, shifted
 
     from chordcli.audio import load_audio
@@ -165,7 +155,7 @@ def label_recording(
         )
         if labels != segs:
             write_lab(labels, lab, overwrite=True)
-        return lab
+        return labels
     audio = load_audio(source, sample_rate_hz=backend.cqt_config.sample_rate_hz)
     original = analyse_audio(audio, backend=backend).transcription.segments
     others = []
@@ -185,7 +175,7 @@ def label_recording(
     if not link.exists():
         link.symlink_to(source.resolve())
     write_lab(labels, lab)
-    return lab
+    return labels
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -208,7 +198,6 @@ def main(argv: list[str] | None = None) -> int:
     from bench_real import check_files
 
     from chordcli.corpus.billboard import billboard_quality_shares
-    from chordcli.lab import read_lab
     from models.backend import load_backend
 
     shares, _ = billboard_quality_shares(args.billboard)
@@ -223,8 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         folder = args.out / package
         folder.mkdir(parents=True, exist_ok=True)
-        lab = label_recording(args.real / name, folder, backend, args, qualities)
-        segs = read_lab(lab)
+        segs = label_recording(args.real / name, folder, backend, args, qualities)
         total = sum(s.duration_s for s in segs)
         known = sum(s.duration_s for s in segs if s.label != "X")
         kept_s.setdefault(package, [0.0, 0.0])
