@@ -54,8 +54,10 @@ __all__ = [
 ]
 
 
-def load_model(model: str | os.PathLike[str] | ChordBackend | None = None) -> ChordBackend:
-    """Return a loaded model; names and paths load once per process.
+def load_model(
+    model: str | os.PathLike[str] | ChordBackend | None = None, *, views: int | None = None
+) -> ChordBackend:
+    """Return a loaded model; names and paths load once per process (per number of views).
 
     Parameters
     ----------
@@ -63,22 +65,29 @@ def load_model(model: str | os.PathLike[str] | ChordBackend | None = None) -> Ch
         A bundled model name (``'chordnet-v1'``), ``'template'`` (the chroma-template
         baseline), a weights directory, or a model already loaded (returned as is). None
         loads the bundled default (:data:`models.backend.DEFAULT_MODEL`).
+    views : int, optional
+        Pitch views of a model loaded by name or path (an odd number; see
+        :func:`models.backend.load_backend`); None: the model's own.
 
     Raises
     ------
     models.base.ModelError
-        If no such model exists or it cannot be loaded.
+        If no such model exists or it cannot be loaded, or it cannot take `views`.
+    ValueError
+        If `views` is given with a model already loaded.
     """
     if model is None or isinstance(model, str | os.PathLike):
-        return _load_model(None if model is None else os.fspath(model))
+        return _load_model(None if model is None else os.fspath(model), views)
+    if views is not None:
+        raise ValueError("views are set when a model is loaded: pass its name or path")
     return model
 
 
 @functools.cache
-def _load_model(name: str | None) -> ChordBackend:
+def _load_model(name: str | None, views: int | None) -> ChordBackend:
     from models.backend import load_backend
 
-    return load_backend(name)
+    return load_backend(name, views=views)
 
 
 def transcribe(
@@ -90,6 +99,7 @@ def transcribe(
     transpose: int = 0,
     capo: int = 0,
     tuning_cents: float | None = None,
+    views: int | None = None,
 ) -> Transcription:
     """Transcribe the chords of one audio file.
 
@@ -109,6 +119,8 @@ def transcribe(
         Capo fret (0..11): chords are given as played with the capo.
     tuning_cents : float, optional
         Tuning of the recording in cents from A = 440 Hz; None estimates it.
+    views : int, optional
+        Hear the song at this many pitches and average (see :func:`load_model`).
 
     Returns
     -------
@@ -126,7 +138,7 @@ def transcribe(
 
     return analyse_file(
         audio,
-        backend=load_model(model),
+        backend=load_model(model, views=views),
         vocab=vocab,
         beat_sync=beat_sync,
         transpose=transpose,
@@ -162,7 +174,8 @@ def transcribe_batch(
     model : str or PathLike or ChordBackend or None
         The model (see :func:`load_model`).
     options : TranscribeOptions, optional
-        Vocabulary, beat sync, transposition, capo; the defaults if None.
+        Vocabulary, beat sync, transposition, capo, tuning, pitch views; the defaults if
+        None.
     overwrite : bool
         Replace outputs that exist.
     on_file : callable, optional
@@ -183,7 +196,7 @@ def transcribe_batch(
         If the model cannot be loaded.
     """
     plan = plan_batch(audio, output=output, format=format, overwrite=overwrite)
-    backend = load_model(model)
+    backend = load_model(model, views=None if options is None else options.views)
     return list(run_batch(plan, backend=backend, options=options, on_file=on_file))
 
 

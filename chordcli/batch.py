@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +53,9 @@ class TranscribeOptions:
         Capo fret (0..11); chords are shown as played with the capo.
     tuning_cents : float or None
         Tuning of the recordings in cents from A = 440 Hz; None estimates it per file.
+    views : int or None
+        Pitch views of the model (:func:`models.backend.load_backend`), applied where the
+        model is loaded; None: the model's own.
     """
 
     vocab: str = VOCABULARIES[0]  # the richest, as chordcli.pipeline.DEFAULT_VOCAB
@@ -59,6 +63,7 @@ class TranscribeOptions:
     transpose: int = 0
     capo: int = 0
     tuning_cents: float | None = None
+    views: int | None = None
 
     def kwargs(self) -> dict[str, Any]:
         """Return the options as keyword arguments of :func:`chordcli.pipeline.analyse_file`."""
@@ -313,32 +318,87 @@ def run_batch(
     """
     from chordcli.atomic import check_output_path
     from chordcli.outputs import make_directory
-    from chordcli.pipeline import analyse_file
+    from chordcli.pipeline import analyse_audio
 
     options = options or TranscribeOptions()
-    for path, target in zip(plan.inputs, plan.targets, strict=True):
-        if on_file is not None:
-            on_file(path)
-        stage = None if on_stage is None else functools.partial(on_stage, path)
-        try:
-            if target is not None and not plan.outputs_pending():
-                check_output_path(target, overwrite=plan.overwrite)  # an earlier input's?
-            result = analyse_file(
-                path,
-                backend=backend,
-                keep=plan.plot is not None,
-                on_stage=stage,
-                **options.kwargs(),
-            )
-            if target is not None and plan.new_directory is not None:
-                make_directory(plan.new_directory)  # only once there is something to write
-            _write(result.transcription, target, path, plan=plan, write_text=write_text)
-            if plan.plot is not None:
-                _plot(result, plan.plot, backend=backend, overwrite=plan.overwrite)
-        except ChordcliError as exc:
-            yield BatchResult(path, target, error=exc)
-        else:
-            yield BatchResult(path, target, transcription=result.transcription)
+    kwargs = options.kwargs()
+    ahead = _ReadAhead(plan.inputs, backend, kwargs.pop("tuning_cents"), on_stage)
+    try:
+        for i, (path, target) in enumerate(zip(plan.inputs, plan.targets, strict=True)):
+            if on_file is not None:
+                on_file(path)
+            stage = None if on_stage is None else functools.partial(on_stage, path)
+            try:
+                if target is not None and not plan.outputs_pending():
+                    check_output_path(target, overwrite=plan.overwrite)  # an earlier input's?
+                front = ahead.front(i)
+                keep = plan.plot is not None
+                result = analyse_audio(front, backend=backend, keep=keep, on_stage=stage, **kwargs)
+                if target is not None and plan.new_directory is not None:
+                    make_directory(plan.new_directory)  # only once there is something to write
+                _write(result.transcription, target, path, plan=plan, write_text=write_text)
+                if plan.plot is not None:
+                    _plot(result, plan.plot, backend=backend, overwrite=plan.overwrite)
+            except ChordcliError as exc:
+                yield BatchResult(path, target, error=exc)
+            else:
+                yield BatchResult(path, target, transcription=result.transcription)
+    finally:
+        ahead.close()
+
+
+class _ReadAhead:
+    """Reads the inputs of a batch up to the network, one file ahead of the transcription.
+
+    While the network and the decoder work on file ``i``, a background thread reads file
+    ``i + 1`` (decoding, resampling, onset envelope, tuning, CQT and beats:
+    :func:`chordcli.pipeline.read_file`); ONNX Runtime and numpy release the interpreter lock,
+    so the two overlap on a machine with two or more cores. A single file is read in the
+    caller's thread. Stages are reported for the file being read, from the thread reading it.
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[Path],
+        backend: ChordBackend,
+        tuning_cents: float | None,
+        on_stage: Callable[[Path, str], None] | None,
+    ) -> None:
+        self.paths = list(paths)
+        self.config = backend.cqt_config
+        self.tuning_cents = tuning_cents
+        self.on_stage = on_stage
+        self.futures: dict[int, Future[Any]] = {}
+        self.pool = ThreadPoolExecutor(1, "chordcli-read") if len(self.paths) > 1 else None
+
+    def _read(self, i: int) -> Any:
+        from chordcli.pipeline import read_file
+
+        path = self.paths[i]
+        stage = None if self.on_stage is None else functools.partial(self.on_stage, path)
+        return read_file(path, config=self.config, tuning_cents=self.tuning_cents, on_stage=stage)
+
+    def front(self, i: int) -> Any:
+        """Return file `i` read (:class:`chordcli.pipeline.FrontEnd`); start reading the next.
+
+        Raises
+        ------
+        chordcli.errors.AudioError
+            If file `i` cannot be read or used.
+        """
+        if self.pool is None:
+            return self._read(i)
+        for j in [j for j in self.futures if j < i]:  # inputs skipped (their output exists)
+            self.futures.pop(j).cancel()
+        future = self.futures.pop(i, None) or self.pool.submit(self._read, i)
+        if i + 1 < len(self.paths):
+            self.futures[i + 1] = self.pool.submit(self._read, i + 1)
+        return future.result()
+
+    def close(self) -> None:
+        """Stop reading ahead (a read under way finishes in its thread; nothing waits for it)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _write(

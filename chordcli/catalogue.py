@@ -190,7 +190,7 @@ class TranscribeWorker:
     ) -> None:
         from models.backend import load_backend
 
-        self.backend = load_backend(model)
+        self.backend = load_backend(model, views=options.views)
         self.fmt = fmt
         self.options = options
         self.overwrite = overwrite

@@ -82,6 +82,7 @@ def transcribe(
     link_audio: Annotated[bool, _T("link_audio")] = False,
     tuning: Annotated[str, _T("tuning")] = "auto",
     alternatives: Annotated[bool, _T("alternatives")] = False,
+    views: Annotated[int | None, _T("views")] = None,
     engine: Annotated[Engine, _T("engine")] = Engine.LOCAL,
     ray_address: Annotated[str | None, _T("ray_address")] = None,
     overwrite: Annotated[bool, _T("overwrite")] = False,
@@ -92,6 +93,11 @@ def transcribe(
 
     if ray_address is not None and engine is Engine.LOCAL:
         raise UsageError("needs --engine ray", param_hint="'--ray-address'")
+    if views is not None and views % 2 == 0:
+        raise UsageError(
+            f"must be odd (views centred on the original pitch), got {views}",
+            param_hint="'--views'",
+        )
     plan = batch.plan_batch(
         audio if engine is Engine.LOCAL else [],  # Ray lists directories itself
         output=output,
@@ -102,7 +108,7 @@ def transcribe(
         alternatives=alternatives,
     )
     tuning_cents = batch.parse_tuning(tuning)
-    options = batch.TranscribeOptions(vocab.value, beat_sync, transpose, capo, tuning_cents)
+    options = batch.TranscribeOptions(vocab.value, beat_sync, transpose, capo, tuning_cents, views)
     if engine is Engine.RAY:
         n_failed = _transcribe_on_ray(audio, output, plan, options, model, ray_address)
     else:
@@ -125,7 +131,8 @@ def _transcribe_here(plan: BatchPlan, options: TranscribeOptions, model: str | N
         return n_failed
     from models.backend import load_backend  # the model and the pipeline load only now
 
-    backend = load_backend(model, background=True)  # the session is made while audio is read
+    # the session is made while the audio is read
+    backend = load_backend(model, background=True, views=options.views)
     with ui.progress_bar(transient=True) as progress:
         task = progress.add_task("transcribing", total=len(plan.inputs))
 

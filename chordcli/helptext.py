@@ -117,6 +117,15 @@ OPTIONS: dict[str, dict[str, dict[str, Any]]] = {
             "Lead sheet: list each chord's most probable alternatives below the chart "
             "(JSON and JAMS always carry them).",
         ),
+        "views": _option(
+            metavar="N",
+            min=1,
+            max=13,
+            help="Hear each song at N pitches (an odd number: shifted -N//2..N//2 "
+            "semitones) and average: N times the network's time, steadier chords on "
+            "recordings. Default: the model's own (1).",
+            show_default=False,
+        ),
         "engine": _option(
             help="local: one file after another in this process. ray: a Ray Data job over "
             "files and directories into -o DIR, resumable, with an index.jsonl (needs Ray: "

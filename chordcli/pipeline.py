@@ -60,6 +60,7 @@ from theory.transpose import transpose_key, transpose_label
 __all__ = [
     "DEFAULT_VOCAB",
     "VOCABULARIES",
+    "FrontEnd",
     "Analysis",
     "STAGES",
     "StageTimes",
@@ -68,6 +69,7 @@ __all__ = [
     "decode_segments",
     "estimate_key",
     "place_on_beats",
+    "read_file",
     "relabel",
     "transcribe_audio",
     "transcribe_file",
@@ -128,7 +130,7 @@ class Analysis:
 
 
 def analyse_audio(
-    audio: Audio | AudioStream,
+    audio: Audio | AudioStream | FrontEnd,
     *,
     backend: ChordBackend,
     vocab: str = DEFAULT_VOCAB,
@@ -146,9 +148,11 @@ def analyse_audio(
 
     Parameters
     ----------
-    audio : Audio or AudioStream
+    audio : Audio, AudioStream or FrontEnd
         The recording (any sample rate; the CQT converts it); a stream is read twice, block
-        by block (:func:`analyse_file`).
+        by block (:func:`analyse_file`). A :class:`FrontEnd` (:func:`read_file`) is a
+        recording already read with this model's CQT settings: its stage times are kept
+        and `tuning_cents` is not used again.
     backend : ChordBackend
         A loaded model (:func:`models.backend.load_backend`).
     vocab : {'full', 'sevenths', 'majmin'}
@@ -183,8 +187,11 @@ def analyse_audio(
         If ``vocab`` is unknown or ``capo`` is out of range.
     """
     _check_options(vocab=vocab, capo=capo)
-    clock = _StageClock(on_stage)
-    front = _front_end(audio, backend.cqt_config, tuning_cents=tuning_cents, clock=clock)
+    if isinstance(audio, FrontEnd):
+        front, clock = audio, _StageClock(on_stage, dict(audio.seconds))
+    else:
+        clock = _StageClock(on_stage)
+        front = _front_end(audio, backend.cqt_config, tuning_cents=tuning_cents, clock=clock)
     del audio  # the samples are no longer needed: freed here unless the caller keeps them
     features = front.features
     non_harmonic = gated_frames(features, config=backend.cqt_config, gate=tonal_gate)
@@ -247,14 +254,67 @@ def _extend_beats(beats: Beats, segments: list[ChordSegment]) -> Beats:
 
 
 @dataclass(frozen=True)
-class _FrontEnd:
-    """What the model-independent stages find in a recording (:func:`_front_end`)."""
+class FrontEnd:
+    """What the model-independent stages find in a recording (:func:`read_file`).
+
+    Attributes
+    ----------
+    features : ndarray, shape (n_frames, n_bins, n_channels)
+        The CQT, with the CQT settings of the model it was read for.
+    tuning_cents : float
+        The tuning the CQT is centred on (given or estimated).
+    beats : Beats
+        Tempo and beats.
+    duration_s : float
+        Length of the recording.
+    source : str or None
+        The file it was read from.
+    seconds : dict
+        Time of the stages so far (``load_s``, ``cqt_s``, ``beats_s``; :class:`StageTimes`).
+    """
 
     features: np.ndarray
     tuning_cents: float
     beats: Beats
     duration_s: float
     source: str | None
+    seconds: dict[str, float]
+
+
+def read_file(
+    path: str | os.PathLike[str],
+    *,
+    config: CQTConfig,
+    tuning_cents: float | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> FrontEnd:
+    """Read an audio file up to the network: onset envelope, tuning, CQT, beats.
+
+    The model-independent half of :func:`analyse_file` (pass the result to
+    :func:`analyse_audio`), so that a batch can read the next file while the network runs
+    on this one (:func:`chordcli.batch.run_batch`).
+
+    Parameters
+    ----------
+    path : path-like
+        The audio file, read block by block (:class:`~chordcli.audio.AudioStream`).
+    config : CQTConfig
+        The model's feature settings (``backend.cqt_config``).
+    tuning_cents : float, optional
+        As in :func:`analyse_audio`.
+    on_stage : callable, optional
+        Called with the name of each stage (``reading``, ``CQT``, ``beats``) as it starts.
+
+    Raises
+    ------
+    chordcli.errors.AudioError
+        If the file cannot be read or used (the message names it).
+    """
+    if on_stage is not None:
+        on_stage("reading")
+    clock = _StageClock(on_stage)
+    stream = AudioStream(path, sample_rate_hz=config.sample_rate_hz)
+    return _front_end(stream, config, tuning_cents=tuning_cents, clock=clock)
 
 
 def _front_end(
@@ -263,7 +323,7 @@ def _front_end(
     *,
     tuning_cents: float | None,
     clock: _StageClock,
-) -> _FrontEnd:
+) -> FrontEnd:
     """Read the recording: onset envelope and tuning on a first read, the CQT on a second.
 
     Stage ``load_s`` is the first read (decoding and resampling a file, the onset envelope,
@@ -301,10 +361,12 @@ def _front_end(
     with clock.stage("beats_s", "beats"):
         beats = track_beats(onsets.envelope())
     source = str(audio.path) if audio.path is not None else None
-    return _FrontEnd(features, float(tuning_cents), beats, audio.duration_s, source)
+    return FrontEnd(
+        features, float(tuning_cents), beats, audio.duration_s, source, dict(clock.seconds)
+    )
 
 
-def _beat_transcription(front: _FrontEnd, backend: ChordBackend) -> Transcription:
+def _beat_transcription(front: FrontEnd, backend: ChordBackend) -> Transcription:
     """Return a transcription of the audio with its beats, tuning and provenance, no chords."""
     return Transcription(
         segments=(),
@@ -324,8 +386,12 @@ class _StageClock:
     `on_stage` hears the display name of a stage (:data:`STAGES`) as it starts.
     """
 
-    def __init__(self, on_stage: Callable[[str], None] | None = None) -> None:
-        self.seconds: dict[str, float] = {}
+    def __init__(
+        self,
+        on_stage: Callable[[str], None] | None = None,
+        seconds: dict[str, float] | None = None,
+    ) -> None:
+        self.seconds: dict[str, float] = seconds if seconds is not None else {}
         self.on_stage = on_stage
 
     @contextmanager
@@ -380,11 +446,11 @@ def analyse_file(
     chordcli.errors.AudioError
         If the file cannot be read or used (the message names it).
     """
-    if on_stage is not None:
-        on_stage("reading")
+    front = read_file(
+        path, config=backend.cqt_config, tuning_cents=tuning_cents, on_stage=on_stage
+    )  # the stream, and any samples it kept, are freed before the network runs
     return analyse_audio(
-        # Not held here: the samples kept by the stream are freed before the network runs.
-        AudioStream(path, sample_rate_hz=backend.cqt_config.sample_rate_hz),
+        front,
         backend=backend,
         vocab=vocab,
         beat_sync=beat_sync,

@@ -68,6 +68,7 @@ def load_backend(
     *,
     runtime: str | None = None,
     background: bool = False,
+    views: int | None = None,
 ) -> ChordBackend:
     """Load a chord model by name (``'template'``, ``'chordnet-v1'``) or weights directory.
 
@@ -82,6 +83,11 @@ def load_backend(
         With the ``onnx`` runtime: check the files now and make the session in a thread while
         the caller goes on (:func:`models.onnx_runtime.load_onnx_backend`); a graph that
         cannot be loaded raises at the first inference. Other runtimes ignore it.
+    views : int or None, optional
+        Hear each song at this many pitches and average the posteriors (an odd number:
+        shifts of ``-(views // 2) .. views // 2`` semitones, :func:`models.inference.
+        centred_views`; ``views`` times the network's time). None keeps the model's own
+        ``inference.pitch_views`` (one view for the shipped models).
 
     Returns
     -------
@@ -96,7 +102,24 @@ def load_backend(
     """
     name = DEFAULT_MODEL if name_or_path is None else str(name_or_path)
     if name in BUILTIN_BACKENDS:
+        if views not in (None, 1):
+            raise ModelError(
+                f"model '{name}' hears one pitch only (hint: pitch views need a ChordNet model)"
+            )
         return _entry(BUILTIN_BACKENDS[name])()
+    backend = _load_network(name, runtime=runtime, background=background)
+    if views is not None:
+        from models.inference import centred_views
+
+        try:
+            backend.pitch_views = centred_views(views)
+        except ValueError as exc:
+            raise ModelError(f"cannot load model '{name}': {exc}") from None
+    return backend
+
+
+def _load_network(name: str, *, runtime: str | None, background: bool) -> ChordBackend:
+    """Load a weights directory with its runtime (see :func:`load_backend`)."""
     directory = model_dir(name)
     if runtime is None:
         runtime = "onnx" if _has_onnx_export(directory) else "keras"

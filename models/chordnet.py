@@ -981,6 +981,7 @@ def load_chordnet_backend(path: str | Path) -> ChordNetBackend:
         window_frames=settings.window_frames,
         hop_frames=settings.hop_frames,
         decoder=settings.decoder,
+        pitch_views=settings.pitch_views,
     )
     backend.confidence_temperature = settings.confidence_temperature
     backend.warm_up()

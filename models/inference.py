@@ -13,19 +13,21 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from models.augment import pitch_shift_features
 from models.base import ModelError, ModelOutput
 from models.cqt import CQTConfig, CQTParameterError
 from models.dataset import audio_sha256
 from theory.decode import DecoderSettings
 from theory.keys import N_KEYS
-from theory.targets import N_TARGET
+from theory.targets import BASS_NONE, N_TARGET
+from theory.transpose import transpose_class, transpose_key, transpose_target
 from theory.vocabulary import N_CLASSES, vocabulary_fingerprint
 
 __all__ = [
@@ -35,9 +37,11 @@ __all__ = [
     "INFERENCE_HOP_FRAMES",
     "INFERENCE_WINDOW_FRAMES",
     "ONNX_FILE",
+    "MAX_PITCH_VIEW",
     "WEIGHTS_FILE",
     "InferenceSettings",
     "WindowedBackend",
+    "centred_views",
     "checked_file",
     "read_inference_settings",
     "read_model_config",
@@ -63,6 +67,22 @@ HEADS: dict[str, int] = {
 INFERENCE_WINDOW_FRAMES = 512
 INFERENCE_HOP_FRAMES = 256
 INFERENCE_BATCH_WINDOWS = 8
+#: Largest shift, in semitones, of a pitch view (``inference.pitch_views`` in ``config.json``).
+MAX_PITCH_VIEW = 6
+
+
+def centred_views(n: int) -> tuple[int, ...]:
+    """Return the pitch views of an odd count `n`: shifts ``-(n // 2) .. n // 2`` semitones.
+
+    Raises
+    ------
+    ValueError
+        If `n` is not odd or needs a shift beyond :data:`MAX_PITCH_VIEW`.
+    """
+    if n % 2 != 1 or not 1 <= n <= 2 * MAX_PITCH_VIEW + 1:
+        raise ValueError(f"the number of pitch views must be odd, 1..{2 * MAX_PITCH_VIEW + 1}")
+    return tuple(range(-(n // 2), n // 2 + 1))
+
 
 #: Hex sha256 of a file's bytes (the dataset's file hash, used here for model files).
 sha256_file = audio_sha256
@@ -136,6 +156,9 @@ class InferenceSettings:
         Decoder settings that go with the weights.
     window_frames, hop_frames : int
         Windowing of long inputs.
+    pitch_views : tuple of int
+        Semitone shifts of the features whose posteriors are averaged (``(0,)``: the
+        features as they are; see :class:`WindowedBackend`).
     """
 
     config: dict[str, Any]
@@ -143,6 +166,7 @@ class InferenceSettings:
     decoder: DecoderSettings
     window_frames: int
     hop_frames: int
+    pitch_views: tuple[int, ...] = (0,)
 
     @property
     def confidence_temperature(self) -> float:
@@ -188,7 +212,19 @@ def read_inference_settings(path: str | Path) -> InferenceSettings:
             f"cannot load model '{path}': need 0 < hop_frames <= window_frames in "
             f"{CONFIG_FILE}, got {hop}, {window}"
         )
-    return InferenceSettings(data, cqt_config, decoder, window, hop)
+    views = inference.get("pitch_views", [0])
+    if (
+        not isinstance(views, list)
+        or not views
+        or not all(type(v) is int and abs(v) <= MAX_PITCH_VIEW for v in views)
+        or len(set(views)) != len(views)
+    ):
+        raise ModelError(
+            f"cannot load model '{path}': 'pitch_views' in {CONFIG_FILE} must be a list of "
+            f"distinct whole semitone shifts between -{MAX_PITCH_VIEW} and {MAX_PITCH_VIEW}, "
+            f"got {views!r}"
+        )
+    return InferenceSettings(data, cqt_config, decoder, window, hop, tuple(views))
 
 
 #: Runs one batch: features (B, window, n_bins, n_channels) and mask (B, window) -> the
@@ -215,6 +251,8 @@ class WindowedBackend:
         Windowing of long inputs.
     decoder : DecoderSettings, optional
         Decoder settings that go with these weights; the decoder's defaults if None.
+    pitch_views : sequence of int, optional
+        Semitone shifts whose posteriors are averaged (the default ``(0,)``: one pass).
     """
 
     #: Calibration temperature of the chord posteriors, set by the loaders from
@@ -232,6 +270,7 @@ class WindowedBackend:
         hop_frames: int = INFERENCE_HOP_FRAMES,
         batch_windows: int = INFERENCE_BATCH_WINDOWS,
         decoder: DecoderSettings | None = None,
+        pitch_views: Sequence[int] = (0,),
     ) -> None:
         if not 0 < hop_frames <= window_frames:
             raise ValueError(
@@ -245,6 +284,9 @@ class WindowedBackend:
         self.hop_frames = int(hop_frames)
         self.batch_windows = int(batch_windows)
         self.decoder = decoder if decoder is not None else DecoderSettings()
+        self.pitch_views = tuple(int(v) for v in pitch_views)
+        if not self.pitch_views:
+            raise ValueError("need at least one pitch view")
 
     def run_batch(self, features: np.ndarray, mask: np.ndarray) -> Mapping[str, np.ndarray]:
         """Return the head probabilities of one batch of windows (see ``BatchFunction``)."""
@@ -278,6 +320,30 @@ class WindowedBackend:
                 f"model '{self.name}' expects features of shape (n_frames, {self.n_bins}, "
                 f"{self.n_channels}), got {features.shape} (hint: compute them with models.cqt)"
             )
+        if self.pitch_views == (0,):
+            out = self._windowed(features)
+        else:
+            n = len(features)
+            out = {name: np.zeros((n, size), np.float32) for name, size in HEADS.items()}
+            bins_per_semitone = self.cqt_config.bins_per_octave // 12
+            for k in self.pitch_views:
+                shifted = pitch_shift_features(features, k, bins_per_semitone=bins_per_semitone)
+                for name, probs in _mapped_back(self._windowed(shifted), k).items():
+                    out[name] += probs
+            for name in out:
+                out[name] /= len(self.pitch_views)
+        return ModelOutput(
+            chroma=out["chroma"],
+            smooth_chroma=out["smooth_chroma"],
+            chord=out["chord"],
+            change=np.ascontiguousarray(out["change"][:, 1]),
+            bass=out["bass"],
+            key=out["key"],
+            frames_per_second=self.cqt_config.frames_per_second,
+        )
+
+    def _windowed(self, features: np.ndarray) -> dict[str, np.ndarray]:
+        """Return the head probabilities of every frame, the song run window by window."""
         n = features.shape[0]
         w, hop = self.window_frames, self.hop_frames
         n_windows = 1 if n <= w else 1 + math.ceil((n - w) / hop)
@@ -299,12 +365,27 @@ class WindowedBackend:
                 hi = n if k == n_windows - 1 else min(n, s + margin + hop)
                 for name in HEADS:
                     out[name][lo:hi] = probs[name][j, lo - s : hi - s]
-        return ModelOutput(
-            chroma=out["chroma"],
-            smooth_chroma=out["smooth_chroma"],
-            chord=out["chord"],
-            change=np.ascontiguousarray(out["change"][:, 1]),
-            bass=out["bass"],
-            key=out["key"],
-            frames_per_second=self.cqt_config.frames_per_second,
-        )
+        return out
+
+
+def _mapped_back(probs: Mapping[str, np.ndarray], semitones: int) -> dict[str, np.ndarray]:
+    """Map the head probabilities of features shifted by `semitones` back to the original pitch.
+
+    Chord classes, chord tones, bass and key are transposed by ``-semitones`` (no chord, no
+    bass and no key stay where they are); the change head has no pitch.
+    """
+    k = -int(semitones)
+    chord = np.empty_like(probs["chord"])
+    chord[:, transpose_class(np.arange(N_CLASSES), k)] = probs["chord"]
+    key = np.empty_like(probs["key"])
+    key[:, [transpose_key(i, k) for i in range(N_KEYS)]] = probs["key"]
+    bass = probs["bass"].copy()
+    bass[:, :BASS_NONE] = np.roll(probs["bass"][:, :BASS_NONE], k, axis=-1)
+    return {
+        "chroma": transpose_target(probs["chroma"], k),
+        "change": probs["change"],
+        "bass": bass,
+        "key": key,
+        "smooth_chroma": transpose_target(probs["smooth_chroma"], k),
+        "chord": chord,
+    }

@@ -194,6 +194,7 @@ class OnnxBackend(WindowedBackend):
                 hop_frames=max(1, window_frames // 2),
                 batch_windows=self.batch_windows,
                 decoder=self.decoder,
+                pitch_views=self.pitch_views,
             )
             got = short.run_batch(padded[:, :window_frames], mask[:, :window_frames])
         except Exception as exc:  # ONNX Runtime raises its own types for graphs it refuses
@@ -310,6 +311,7 @@ def load_onnx_backend(path: str | Path, *, background: bool = False) -> OnnxBack
         window_frames=settings.window_frames,
         hop_frames=settings.hop_frames,
         decoder=settings.decoder,
+        pitch_views=settings.pitch_views,
     )
     backend.confidence_temperature = settings.confidence_temperature
     return backend

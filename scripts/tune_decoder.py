@@ -228,6 +228,8 @@ def load_outputs(model_dir: Path, data: list[Path], cache: Path, jobs: int) -> l
     backend = load_chordnet_backend(model_dir)
     config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
     tag = str(config.get("weights_sha256", "model"))[:16]
+    if backend.pitch_views != (0,):
+        tag += "-views" + "_".join(str(v) for v in backend.pitch_views)
     out_dir = cache / "posteriors" / tag
     out_dir.mkdir(parents=True, exist_ok=True)
     files = [f for d in data for f in find_songs(d)[0]]

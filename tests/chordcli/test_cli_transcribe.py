@@ -212,3 +212,58 @@ def test_transcribe_batch_creates_a_new_directory_when_it_writes(songs, tmp_path
         [tmp_path / "nope.wav"], f"{tmp_path}/none/", model="template"
     )
     assert failed[0].error is not None and not (tmp_path / "none").exists()
+
+
+def test_a_batch_read_ahead_keeps_each_file_with_its_own_result(songs, tmp_path):
+    # the next file is read while this one is transcribed: skipped and failed inputs must not
+    # shift the results, and every stage of every file is reported
+    from chordcli.batch import TranscribeOptions, plan_batch, run_batch
+    from models.backend import load_backend
+
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt garbage garbage")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "song0.lab").write_text("kept\n")
+    backend = load_backend("template")
+    inputs = [songs[0], corrupt, songs[1]]
+    plan = plan_batch(inputs, output=out, format="lab")
+    stages = []
+    results = list(
+        run_batch(
+            plan,
+            backend=backend,
+            options=TranscribeOptions(vocab="majmin"),
+            on_stage=lambda path, stage: stages.append((path.name, stage)),
+        )
+    )
+    assert [r.path for r in results] == inputs
+    assert [r.error is None for r in results] == [False, False, True]
+    assert "exists" in str(results[0].error) and "corrupt.wav" in str(results[1].error)
+    assert (out / "song0.lab").read_text() == "kept\n"
+    labels = [s.label for s in results[2].transcription.segments if s.label != "N"]
+    assert labels == LABELS[::-1]
+    for stage in ("reading", "CQT", "beats", "network", "decoding"):
+        assert ("song1.wav", stage) in stages
+
+
+def test_views_option_is_checked_and_reaches_the_model(runner, songs, tmp_path):
+    import chordcli
+
+    even = runner.invoke(app, ["transcribe", str(songs[0]), "--views", "2"])
+    assert even.exit_code == 2 and "--views" in even.stderr
+    template = runner.invoke(
+        app, ["transcribe", str(songs[0]), "--views", "3", "--model", "template"]
+    )
+    assert template.exit_code == 1 and len(_errors(template)) == 1
+    assert "template" in _errors(template)[0] and "Traceback" not in template.output
+    backend = chordcli.load_model(DEFAULT_MODEL, views=3)
+    assert backend.pitch_views == (-1, 0, 1)
+    assert chordcli.load_model(DEFAULT_MODEL).pitch_views == (0,)
+    with pytest.raises(ValueError, match="views"):
+        chordcli.load_model(backend, views=5)
+    out = tmp_path / "three.lab"
+    result = runner.invoke(app, ["transcribe", str(songs[1]), "--views", "3", "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    labels = [s.label for s in read_lab(out) if s.duration_s > 0.5]
+    assert [label.split(":")[0] for label in labels] == ["F", "A", "G", "C"]
