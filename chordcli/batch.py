@@ -321,8 +321,7 @@ def run_batch(
     from chordcli.pipeline import analyse_audio
 
     options = options or TranscribeOptions()
-    kwargs = options.kwargs()
-    ahead = _ReadAhead(plan.inputs, backend, kwargs.pop("tuning_cents"), on_stage)
+    ahead = _ReadAhead(plan.inputs, backend, options.tuning_cents, on_stage)
     try:
         for i, (path, target) in enumerate(zip(plan.inputs, plan.targets, strict=True)):
             if on_file is not None:
@@ -331,9 +330,16 @@ def run_batch(
             try:
                 if target is not None and not plan.outputs_pending():
                     check_output_path(target, overwrite=plan.overwrite)  # an earlier input's?
-                front = ahead.front(i)
-                keep = plan.plot is not None
-                result = analyse_audio(front, backend=backend, keep=keep, on_stage=stage, **kwargs)
+                result = analyse_audio(  # not held here (no ** call): freed after the network
+                    ahead.front(i),
+                    backend=backend,
+                    vocab=options.vocab,
+                    beat_sync=options.beat_sync,
+                    transpose=options.transpose,
+                    capo=options.capo,
+                    keep=plan.plot is not None,
+                    on_stage=stage,
+                )
                 if target is not None and plan.new_directory is not None:
                     make_directory(plan.new_directory)  # only once there is something to write
                 _write(result.transcription, target, path, plan=plan, write_text=write_text)

@@ -446,11 +446,9 @@ def analyse_file(
     chordcli.errors.AudioError
         If the file cannot be read or used (the message names it).
     """
-    front = read_file(
-        path, config=backend.cqt_config, tuning_cents=tuning_cents, on_stage=on_stage
-    )  # the stream, and any samples it kept, are freed before the network runs
     return analyse_audio(
-        front,
+        # Not held here: analyse_audio frees the features once the network has run.
+        read_file(path, config=backend.cqt_config, tuning_cents=tuning_cents, on_stage=on_stage),
         backend=backend,
         vocab=vocab,
         beat_sync=beat_sync,

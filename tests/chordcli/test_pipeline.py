@@ -197,3 +197,35 @@ def test_a_file_read_twice_block_by_block_transcribes_as_its_decoded_audio(
     whole = pipeline.analyse_audio(audio, backend=backend, keep=True)
     np.testing.assert_array_equal(streamed.features, whole.features)
     assert streamed.transcription == whole.transcription
+
+
+@pytest.mark.parametrize("batch", [False, True])
+def test_the_features_are_freed_before_decoding(song, backend, monkeypatch, tmp_path, batch):
+    # an hour of CQT is about 80 MB: neither a single file nor a batch may hold it past the network
+    import gc
+    import weakref
+
+    from chordcli.batch import plan_batch, run_batch
+
+    seen = {}
+    gate = pipeline.gated_frames
+
+    def remember(features, **kwargs):
+        seen["features"] = weakref.ref(features)
+        return gate(features, **kwargs)
+
+    decode_segments = pipeline.decode_segments
+
+    def check(*args, **kwargs):
+        gc.collect()
+        seen["alive"] = seen["features"]() is not None
+        return decode_segments(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "gated_frames", remember)
+    monkeypatch.setattr(pipeline, "decode_segments", check)
+    if batch:
+        plan = plan_batch([song], output=tmp_path / "out.lab")
+        assert [r.error for r in run_batch(plan, backend=backend)] == [None]
+    else:
+        analyse_file(song, backend=backend)
+    assert seen["alive"] is False
