@@ -93,11 +93,13 @@ def transcribe(
 
     if ray_address is not None and engine is Engine.LOCAL:
         raise UsageError("needs --engine ray", param_hint="'--ray-address'")
-    if views is not None and views % 2 == 0:
-        raise UsageError(
-            f"must be odd (views centred on the original pitch), got {views}",
-            param_hint="'--views'",
-        )
+    if views is not None:
+        from models.inference import centred_views  # the rule of load_backend(views=)
+
+        try:
+            centred_views(views)
+        except ValueError as exc:
+            raise UsageError(f"{exc}, got {views}", param_hint="'--views'") from None
     plan = batch.plan_batch(
         audio if engine is Engine.LOCAL else [],  # Ray lists directories itself
         output=output,

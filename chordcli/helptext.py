@@ -119,9 +119,7 @@ OPTIONS: dict[str, dict[str, dict[str, Any]]] = {
         ),
         "views": _option(
             metavar="N",
-            min=1,
-            max=13,
-            help="Hear each song at N pitches (an odd number: shifted -N//2..N//2 "
+            help="Hear each song at N pitches (an odd number, 1..13: shifted -N//2..N//2 "
             "semitones) and average: N times the network's time, steadier chords on "
             "recordings. Default: the model's own (1).",
             show_default=False,
