@@ -235,6 +235,7 @@ def augment_example(
     *,
     rng: np.random.Generator,
     config: AugmentConfig = AugmentConfig(),  # noqa: B008 - frozen, immutable default
+    semitones: int | None = None,
 ) -> tuple[np.ndarray, FrameTargets, int]:
     """Apply a random pitch shift, EQ and masks to one example.
 
@@ -248,6 +249,9 @@ def augment_example(
         Randomness.
     config : AugmentConfig, optional
         What to apply.
+    semitones : int or None, optional
+        Shift by this many semitones instead of a drawn one (with ``config.pitch_shift``
+        only; the second view of a consistency pair, see :class:`models.train.TrainConfig`).
 
     Returns
     -------
@@ -258,7 +262,12 @@ def augment_example(
     semitones : int
         The shift applied (0 without pitch shift).
     """
-    k = int(rng.choice(PITCH_SHIFTS)) if config.pitch_shift else 0
+    if not config.pitch_shift:
+        k = 0
+    elif semitones is None:
+        k = int(rng.choice(PITCH_SHIFTS))
+    else:
+        k = int(semitones)
     if k:
         out = pitch_shift_features(features, k, bins_per_semitone=config.bins_per_semitone)
         targets = transpose_targets(targets, k)

@@ -43,6 +43,8 @@ __all__ = [
     "WindowedBackend",
     "centred_views",
     "checked_file",
+    "mapped_back",
+    "mapped_back_indices",
     "read_inference_settings",
     "read_model_config",
     "sha256_file",
@@ -328,7 +330,7 @@ class WindowedBackend:
             bins_per_semitone = self.cqt_config.bins_per_octave // 12
             for k in self.pitch_views:
                 shifted = pitch_shift_features(features, k, bins_per_semitone=bins_per_semitone)
-                for name, probs in _mapped_back(self._windowed(shifted), k).items():
+                for name, probs in mapped_back(self._windowed(shifted), k).items():
                     out[name] += probs
             for name in out:
                 out[name] /= len(self.pitch_views)
@@ -368,7 +370,7 @@ class WindowedBackend:
         return out
 
 
-def _mapped_back(probs: Mapping[str, np.ndarray], semitones: int) -> dict[str, np.ndarray]:
+def mapped_back(probs: Mapping[str, np.ndarray], semitones: int) -> dict[str, np.ndarray]:
     """Map the head probabilities of features shifted by `semitones` back to the original pitch.
 
     Chord classes, chord tones, bass and key are transposed by ``-semitones`` (no chord, no
@@ -388,4 +390,18 @@ def _mapped_back(probs: Mapping[str, np.ndarray], semitones: int) -> dict[str, n
         "key": key,
         "smooth_chroma": transpose_target(probs["smooth_chroma"], k),
         "chord": chord,
+    }
+
+
+def mapped_back_indices(semitones: int) -> dict[str, np.ndarray]:
+    """Return, per head, the class indices that :func:`mapped_back` gathers.
+
+    ``mapped_back(probs, semitones)[head]`` equals ``probs[head][..., idx[head]]`` for
+    ``idx = mapped_back_indices(semitones)``: the same mapping as a gather, for graphs that
+    map a shifted view back (the consistency loss of :mod:`models.train`).
+    """
+    identity = {name: np.arange(size, dtype=np.float64)[None] for name, size in HEADS.items()}
+    return {
+        name: np.rint(row[0]).astype(np.int32)
+        for name, row in mapped_back(identity, semitones).items()
     }

@@ -23,6 +23,7 @@ from keras import ops
 __all__ = [
     "TVERSKY_SMOOTH",
     "chroma_probabilities",
+    "consistency_loss",
     "focal_loss",
     "focal_tversky_loss",
     "masked_mean",
@@ -221,3 +222,18 @@ def focal_tversky_loss(
     """
     ti = tversky_index(chroma_probabilities(logits), targets, alpha=alpha, beta=beta, smooth=smooth)
     return masked_mean(_focal_factor(1.0 - ti, gamma), weights)
+
+
+def consistency_loss(probs: Any, mapped: Any, weights: Any) -> Any:
+    """Return the weighted mean over frames of the squared difference of two views' probabilities.
+
+    Parameters
+    ----------
+    probs, mapped : tensor, shape (batch, frames, classes)
+        One head's probabilities of a view, and those of its pitch-shifted partner mapped back
+        to the same classes.
+    weights : tensor, shape (batch, frames)
+        Frame weights (in-song frames 1, padding 0).
+    """
+    diff = ops.cast(probs, "float32") - ops.cast(mapped, "float32")
+    return masked_mean(ops.sum(diff * diff, axis=-1), weights)

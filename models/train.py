@@ -137,6 +137,18 @@ class TrainConfig:
         over the training songs) in the chord, chord-tone and bass losses; the losses are
         weighted means, so their scale stays. 0 weighs every frame the same. Validation is
         never weighted.
+    consistency_weight : float
+        Weight of the pitch-shift consistency loss. Above 0 each step holds ``batch_size // 2``
+        examples, each twice: as augmented, and again shifted by a further ``d`` semitones
+        (``d`` drawn from ``±1..±consistency_shift``) with its own masks. Both views get the
+        supervised losses, and the heads' probabilities of the second view, mapped back by
+        ``-d`` (chord classes, chord tones, bass and key transposed; change as it is), are
+        pulled towards the first's: the mean over in-song frames of the squared difference
+        of the probability vectors, summed over each head's classes, averaged over the heads.
+        It also applies where the labels are masked (``X``), so pseudo-labelled recordings
+        teach steadiness under transposition beyond their confident parts. 0 turns it off.
+    consistency_shift : int
+        Largest extra shift ``|d|`` of a consistency pair, in semitones (1..6).
     init : str or None
         Weights directory (or bundled model name, e.g. ``chordnet-v1``) whose weights start
         the run instead of a random initialisation (fine-tuning). Its network and CQT settings
@@ -168,6 +180,8 @@ class TrainConfig:
     balance: float = 0.0
     inversion_balance: float = 0.0
     quality_weight: float = 0.0
+    consistency_weight: float = 0.0
+    consistency_shift: int = 3
     init: str | None = None
     validation_fraction: float = 0.1
     patience: int = 10
@@ -186,6 +200,12 @@ class TrainConfig:
             raise ValueError("warmup_steps must be >= 0 and min_learning_rate_fraction in [0, 1]")
         if min(self.balance, self.quality_weight, self.inversion_balance) < 0:
             raise ValueError("balance, inversion_balance and quality_weight must be >= 0")
+        if self.consistency_weight < 0:
+            raise ValueError(f"consistency_weight must be >= 0, got {self.consistency_weight}")
+        if not 1 <= self.consistency_shift <= 6:
+            raise ValueError(f"consistency_shift must be in 1..6, got {self.consistency_shift}")
+        if self.consistency_weight > 0 and self.batch_size < 2:
+            raise ValueError("a consistency loss needs batch_size >= 2 (pairs of views)")
 
 
 #: Default optimisation settings (the CLI takes its defaults from here).
@@ -622,11 +642,62 @@ def _accuracy_counts(logits: dict[str, Any], b: dict[str, Any]) -> dict[str, Any
     return counts
 
 
-def _make_steps(model: Any, optimizer: Any, cfg: ChordNetConfig) -> tuple[Any, Any]:
+#: Heads whose probabilities are chord-tone vectors (sigmoid tones, softmax bass); the others
+#: are softmax over classes.
+_VECTOR_HEADS = ("chroma", "smooth_chroma")
+
+
+def consistency_tables(max_shift: int) -> dict[str, np.ndarray]:
+    """Return per head the gather indices that map a view shifted by ``d`` back, row ``d + max_shift``.
+
+    Row ``d + max_shift`` of a head's table is :func:`models.inference.mapped_back_indices` of
+    ``d``, for ``d`` in ``-max_shift..max_shift``.
+    """
+    from models.inference import HEADS, mapped_back_indices
+
+    rows = [mapped_back_indices(d) for d in range(-max_shift, max_shift + 1)]
+    return {head: np.stack([r[head] for r in rows]) for head in HEADS}
+
+
+def _consistency(logits: dict[str, Any], shifts: Any, mask: Any, max_shift: int) -> Any:
+    """Return the consistency loss of a batch of pairs (see ``TrainConfig.consistency_weight``).
+
+    The batch holds ``n = len(shifts)`` first views, then their ``n`` partners, partner ``i``
+    shifted ``shifts[i]`` semitones further than view ``i``.
+    """
+    import tensorflow as tf
+    from keras import ops
+
+    from models.losses import chroma_probabilities, consistency_loss
+
+    n = tf.shape(shifts)[0]
+    rows = shifts + max_shift
+    total = 0.0
+    tables = consistency_tables(max_shift)
+    for head, table in tables.items():
+        z = logits[head]
+        probs = chroma_probabilities(z) if head in _VECTOR_HEADS else ops.softmax(z, axis=-1)
+        index = tf.gather(tf.constant(table), rows)
+        mapped = tf.gather(probs[n : 2 * n], index, axis=2, batch_dims=1)
+        total = total + consistency_loss(probs[:n], mapped, mask[:n])
+    return total / len(tables)
+
+
+def _make_steps(
+    model: Any, optimizer: Any, cfg: ChordNetConfig, tc: TrainConfig = DEFAULT_TRAIN
+) -> tuple[Any, Any]:
     import tensorflow as tf
 
     def losses_and_counts(logits: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         return {**_losses(logits, b, cfg), **_accuracy_counts(logits, b)}
+
+    def training_values(logits: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+        values = losses_and_counts(logits, b)
+        if tc.consistency_weight > 0:
+            c = _consistency(logits, b["pair_shift"], b["mask"], tc.consistency_shift)
+            values["consistency"] = c
+            values["loss"] = values["loss"] + tc.consistency_weight * c
+        return values
 
     spec = {
         "features": tf.TensorSpec((None, None, cfg.n_bins, cfg.n_channels), tf.float32),
@@ -639,13 +710,16 @@ def _make_steps(model: Any, optimizer: Any, cfg: ChordNetConfig) -> tuple[Any, A
         "key": tf.TensorSpec((None, None), tf.int32),
         "chord": tf.TensorSpec((None, None), tf.int32),
     }
+    train_spec = dict(spec)
+    if tc.consistency_weight > 0:
+        train_spec["pair_shift"] = tf.TensorSpec((None,), tf.int32)
     variables = model.trainable_variables
 
-    @tf.function(input_signature=[spec])
+    @tf.function(input_signature=[train_spec])
     def train_step(b: dict[str, Any]) -> dict[str, Any]:
         with tf.GradientTape() as tape:
             logits = model({"features": b["features"], "mask": b["mask"]}, training=True)
-            values = losses_and_counts(logits, b)
+            values = training_values(logits, b)
         grads = tape.gradient(values["loss"], variables)
         finite = tf.logical_and(
             tf.math.is_finite(values["loss"]), tf.math.is_finite(tf.linalg.global_norm(grads))
@@ -780,7 +854,7 @@ def train(
     progress = _restore(model, optimizer, checkpoint, out / CHECKPOINT_FILE)
     out.mkdir(parents=True, exist_ok=True)
 
-    train_step, eval_step = _make_steps(model, optimizer, net_cfg)
+    train_step, eval_step = _make_steps(model, optimizer, net_cfg, tc)
     emit(_start_event(progress, data, model, tc, n_songs=len(songs), n_skipped=len(all_problems)))
     run = _Run(out, str(data_dir), config, model, optimizer, commit=git_commit())
     epoch, stopped = _run_epochs(run, progress, data, (train_step, eval_step), emit)
@@ -1042,17 +1116,24 @@ def _run_epoch(
     meter = _Meter()
     t0 = time.perf_counter()
     for step in range(data.steps):
-        batch = []
-        for j in order[step * tc.batch_size : (step + 1) * tc.batch_size]:
-            song_index, start = data.examples[j]
-            song = data.train_songs[song_index]
-            features, mask, targets = slice_example(song, start, length_frames=tc.example_frames)
-            if config.augment != NO_AUGMENT:
-                features, targets, _ = augment_example(
-                    features, targets, rng=rng, config=config.augment
+        drawn = order[step * tc.batch_size : (step + 1) * tc.batch_size]
+        if tc.consistency_weight > 0:
+            b = _pair_batch(data, drawn[: tc.batch_size // 2], config, rng)
+        else:
+            batch = []
+            for j in drawn:
+                song_index, start = data.examples[j]
+                song = data.train_songs[song_index]
+                features, mask, targets = slice_example(
+                    song, start, length_frames=tc.example_frames
                 )
-            batch.append((features, mask, targets))
-        meter.add(train_step(_stack(batch, data.group_weights)))
+                if config.augment != NO_AUGMENT:
+                    features, targets, _ = augment_example(
+                        features, targets, rng=rng, config=config.augment
+                    )
+                batch.append((features, mask, targets))
+            b = _stack(batch, data.group_weights)
+        meter.add(train_step(b))
         emit(
             TrainEvent("step", epoch=epoch, step=step + 1, steps=data.steps, metrics=meter.result())
         )
@@ -1068,6 +1149,36 @@ def _run_epoch(
         val_meter.add(eval_step(b))
     metrics.update(val_meter.result("val_"))
     return metrics, metrics["val_loss"]
+
+
+def _pair_batch(
+    data: _TrainingSet, drawn: np.ndarray, config: RunConfig, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Return a batch of consistency pairs: the drawn examples augmented, then their partners.
+
+    A partner is the same example augmented again (its own masks and EQ) at a pitch ``d``
+    semitones above the first view's, ``d`` drawn from ``±1..±consistency_shift``; its targets
+    are transposed with it, so both views also get the supervised losses.
+    """
+    tc = config.train
+    partner_augment = dataclasses.replace(config.augment, pitch_shift=True)
+    shifts = [d for d in range(-tc.consistency_shift, tc.consistency_shift + 1) if d]
+    firsts, partners, pair_shift = [], [], []
+    for j in drawn:
+        song_index, start = data.examples[j]
+        song = data.train_songs[song_index]
+        features, mask, targets = slice_example(song, start, length_frames=tc.example_frames)
+        a, a_targets, k = augment_example(features, targets, rng=rng, config=config.augment)
+        d = int(rng.choice(shifts))
+        p, p_targets, _ = augment_example(
+            features, targets, rng=rng, config=partner_augment, semitones=k + d
+        )
+        firsts.append((a, mask, a_targets))
+        partners.append((p, mask, p_targets))
+        pair_shift.append(d)
+    b = _stack(firsts + partners, data.group_weights)
+    b["pair_shift"] = np.asarray(pair_shift, dtype=np.int32)
+    return b
 
 
 def _check_converging(

@@ -15,23 +15,28 @@ pytestmark = pytest.mark.tf
 
 pytest.importorskip("keras")
 
-from models.augment import NO_AUGMENT  # noqa: E402
+from models.augment import NO_AUGMENT, pitch_shift_features  # noqa: E402
 from models.backend import load_backend  # noqa: E402
 from models.chordnet import WEIGHTS_FILE, ChordNetConfig  # noqa: E402
 from models.dataset import find_songs, load_song  # noqa: E402
+from models.inference import HEADS, mapped_back  # noqa: E402
 from models.train import (  # noqa: E402
     CHECKPOINT_FILE,
     HISTORY_FILE,
     RunConfig,
     TrainConfig,
     TrainError,
+    _consistency,
     _learning_rate,
     _load_checkpoint,
+    _pair_batch,
+    _training_set,
     epoch_generator,
     epoch_order,
     load_run_config,
     train,
 )
+from theory.transpose import transpose_class  # noqa: E402
 
 TINY = ChordNetConfig(
     stem_filters=8,
@@ -395,3 +400,53 @@ def test_init_from_a_shipped_model_takes_its_keras_weights_beside_its_onnx_file(
     source = load_backend(shipped, runtime="keras").model
     for x, y in zip(model.get_weights(), source.get_weights(), strict=True):
         np.testing.assert_array_equal(x, y)
+
+
+def test_consistency_is_zero_for_a_partner_that_hears_the_shift_and_not_otherwise():
+    rng = np.random.default_rng(3)
+    n, frames = 3, 5
+    first = {h: rng.normal(size=(n, frames, size)).astype(np.float32) for h, size in HEADS.items()}
+    shifts = np.array([2, -1, 3], dtype=np.int32)
+    # the partner that hears its audio d semitones higher: mapped back by d, it is the first
+    partner = {h: np.empty_like(v) for h, v in first.items()}
+    for i, d in enumerate(shifts):
+        for h, v in mapped_back({h: first[h][i] for h in HEADS}, -int(d)).items():
+            partner[h][i] = v
+    mask = np.ones((2 * n, frames), dtype=np.float32)
+
+    def loss(shift_values):
+        logits = {h: np.concatenate([first[h], partner[h]]) for h in HEADS}
+        return float(_consistency(logits, np.asarray(shift_values, np.int32), mask, 3))
+
+    assert loss(shifts) == pytest.approx(0.0, abs=1e-6)
+    assert loss(-shifts) > 0.01 and loss(shifts - np.sign(shifts)) > 0.01
+
+
+def test_a_pair_batch_holds_each_example_twice_the_partner_shifted_with_its_labels(synth, tmp_path):
+    files, _ = find_songs(synth)
+    songs = [load_song(f, cache_dir=tmp_path / "c") for f in files]
+    config = _config(1, consistency_weight=1.0, consistency_shift=2)
+    data = _training_set(songs, config.train)
+    drawn = np.array([0, len(data.examples) - 1])
+    b = _pair_batch(data, drawn, config, np.random.default_rng(0))
+    assert b["features"].shape[0] == 4 and b["pair_shift"].shape == (2,)
+    for i, d in enumerate(b["pair_shift"]):
+        assert d != 0 and abs(d) <= 2
+        np.testing.assert_array_equal(
+            b["features"][2 + i], pitch_shift_features(b["features"][i], int(d))
+        )
+        chords, moved = b["chord"][i], b["chord"][2 + i]
+        labelled = chords >= 0
+        np.testing.assert_array_equal(moved[labelled], transpose_class(chords[labelled], int(d)))
+        np.testing.assert_array_equal(b["mask"][i], b["mask"][2 + i])
+    with pytest.raises(ValueError, match="consistency_shift"):
+        TrainConfig(consistency_weight=1.0, consistency_shift=7)
+
+
+@pytest.mark.slow
+def test_training_with_the_consistency_loss_reports_it_and_lowers_it(synth, tmp_path):
+    config = _config(3, consistency_weight=5.0, learning_rate=3e-3)
+    result = train(synth, out_dir=tmp_path / "run", config=config, cache_dir=tmp_path / "c")
+    history = [h["consistency"] for h in result.history]
+    assert all(math.isfinite(v) and v >= 0 for v in history)
+    assert history[-1] < history[0]
