@@ -22,11 +22,15 @@ in the LAB file and turned into (:class:`FrameTargets`): the 25-dim chord-tone +
 (:func:`theory.targets.chord_target`), the bass class (12 = none), the vocabulary class
 (:func:`theory.vocabulary.chord_class`), a change flag on the frame nearest each chord onset,
 and the key class from the ``.key`` file. Frames that are unlabelled (``X``, gaps, past the last
-segment) are masked: ``-1`` in the class targets and ``False`` in ``vector_mask``. Songs without a
-``.key`` file have every key target masked (-1) rather than trained towards "no key".
+segment) are masked: ``-1`` in the class targets and ``False`` in ``vector_mask``; the change
+flag is also masked on the first labelled frame after them, since whether the chord changed there
+is unknown. Songs without a ``.key`` file have every key target masked (-1) rather than trained
+towards "no key".
 
-Examples start at chord onsets (every frame where the label changes) and have a fixed
-length; songs are split into training and validation by a stable hash of their name, never
+Examples start at chord onsets (every frame where the label changes) and at every ``X``
+segment, so that an unlabelled recording written as ``X`` segments of some seconds each (for a
+pitch-shift consistency loss, ``docs/model.md``) gives examples over its whole length; they have
+a fixed length; songs are split into training and validation by a stable hash of their name, never
 by frame.
 """
 
@@ -133,7 +137,8 @@ class FrameTargets:
     vector_mask : ndarray, shape (n_frames,), bool
         False for unlabelled frames (``X``, gaps).
     change : ndarray, shape (n_frames,), int32
-        1 on the frame nearest each chord onset, 0 elsewhere, -1 masked.
+        1 on the frame nearest each chord onset, 0 elsewhere, -1 masked (unlabelled frames
+        and the first frame after them).
     bass : ndarray, shape (n_frames,), int32
         Bass pitch class 0..11, 12 no bass, -1 masked.
     key : ndarray, shape (n_frames,), int32
@@ -401,14 +406,16 @@ def frame_targets(
     bass = seg_bass[idx]
     chord = seg_chord[idx]
 
-    change = np.zeros(n_frames, dtype=np.int32)
+    # Whether the chord changes is unknown where there is no label (X, gaps, past the end)
+    # and on the first frame after such a stretch: masked there (-1), not "no change".
+    change = np.where(vector_mask, 0, -1).astype(np.int32)
     previous = None
     for (start, _end, label), prev_end in zip(segments, [None, *ends[:-1]], strict=True):
         gap = prev_end is not None and start - prev_end > 1e-3
         if label != previous or gap:
             frame = int(round(start * frames_per_second))
-            if 0 < frame < n_frames:
-                change[frame] = 1
+            if 0 < frame < n_frames and vector_mask[frame]:
+                change[frame] = -1 if gap or previous == "X" else 1
         previous = label
 
     key = np.full(n_frames, -1, dtype=np.int32)
@@ -429,7 +436,7 @@ def _onsets(
     frames = {0}
     previous = None
     for start, _end, label in segments:
-        if label != previous:
+        if label != previous or label == "X":
             frame = int(round(start * frames_per_second))
             if 0 <= frame < n_frames:
                 frames.add(frame)
@@ -961,6 +968,7 @@ def example_weights(
     length_frames: int,
     power: float,
     inversion_power: float = 0.0,
+    unlabelled_share: float | None = None,
 ) -> np.ndarray:
     """Return sampling weights that favour examples holding rare chord qualities.
 
@@ -986,6 +994,11 @@ def example_weights(
         Inverted chords (a bass other than the root, :func:`inverted_frames`) weigh
         ``(n_root_position / n_inverted) ** inversion_power`` times their quality's weight,
         counted over all `songs`; 0 (the default) leaves them as they are.
+    unlabelled_share : float, optional
+        The share of the weight that the examples without a labelled frame (unlabelled
+        recordings) get together, in [0, 1), spread evenly over them; the other examples keep
+        their proportions. None (the default) weighs each of them 1, as above. Ignored when
+        every example or none is unlabelled.
 
     Returns
     -------
@@ -994,6 +1007,8 @@ def example_weights(
     """
     if inversion_power < 0:
         raise ValueError(f"inversion_power must be >= 0, got {inversion_power}")
+    if unlabelled_share is not None and not 0.0 <= unlabelled_share < 1.0:
+        raise ValueError(f"unlabelled_share must be in [0, 1), got {unlabelled_share}")
     groups = [class_quality_indices(song.targets.chord) for song in songs]
     group_weight = _group_weights(groups, power)
     inverted = [inverted_frames(song.targets) for song in songs]
@@ -1010,13 +1025,20 @@ def example_weights(
             (np.concatenate([[0.0], np.cumsum(w)]), np.concatenate([[0], np.cumsum(g >= 0)]))
         )
     weights = np.ones(len(examples), dtype=np.float64)
+    labelled = np.zeros(len(examples), dtype=bool)
     for i, (song_index, start) in enumerate(examples):
         total, count = sums[song_index]
         stop = min(start + length_frames, len(total) - 1)
         n = count[stop] - count[start]
         if n > 0:
             weights[i] = (total[stop] - total[start]) / n
-    return weights / weights.sum() if len(weights) else weights
+            labelled[i] = True
+    if not len(weights):
+        return weights
+    if unlabelled_share is not None and 0 < labelled.sum() < len(weights):
+        weights[labelled] *= (1.0 - unlabelled_share) / weights[labelled].sum()
+        weights[~labelled] = unlabelled_share / (~labelled).sum()
+    return weights / weights.sum()
 
 
 def quality_shares(

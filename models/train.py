@@ -131,6 +131,10 @@ class TrainConfig:
         ``(n_root_position / n_inverted) ** inversion_balance`` times their quality's weight
         in the drawing probabilities (:func:`models.dataset.example_weights`), so slash chords
         are heard more often. 0 leaves them as they are.
+    unlabelled_share : float or None
+        With `balance` above 0, the share of the draws that go to examples without a labelled
+        frame (recordings labelled only ``X``, which teach through `consistency_weight` alone),
+        in [0, 1); None weighs each such example like an example of the commonest quality.
     quality_weight : float
         Class-balanced loss: each labelled frame of quality ``q`` weighs
         ``(n_commonest / n_q) ** quality_weight`` (:func:`models.dataset.quality_weights`, counted
@@ -179,6 +183,7 @@ class TrainConfig:
     clip_norm: float = 1.0
     balance: float = 0.0
     inversion_balance: float = 0.0
+    unlabelled_share: float | None = None
     quality_weight: float = 0.0
     consistency_weight: float = 0.0
     consistency_shift: int = 3
@@ -200,6 +205,8 @@ class TrainConfig:
             raise ValueError("warmup_steps must be >= 0 and min_learning_rate_fraction in [0, 1]")
         if min(self.balance, self.quality_weight, self.inversion_balance) < 0:
             raise ValueError("balance, inversion_balance and quality_weight must be >= 0")
+        if self.unlabelled_share is not None and not 0.0 <= self.unlabelled_share < 1.0:
+            raise ValueError(f"unlabelled_share must be in [0, 1), got {self.unlabelled_share}")
         if self.consistency_weight < 0:
             raise ValueError(f"consistency_weight must be >= 0, got {self.consistency_weight}")
         if not 1 <= self.consistency_shift <= 6:
@@ -648,7 +655,7 @@ _VECTOR_HEADS = ("chroma", "smooth_chroma")
 
 
 def consistency_tables(max_shift: int) -> dict[str, np.ndarray]:
-    """Return per head the gather indices that map a view shifted by ``d`` back, row ``d + max_shift``.
+    """Return per head the gather indices that map a view shifted by ``d`` back to ``d = 0``.
 
     Row ``d + max_shift`` of a head's table is :func:`models.inference.mapped_back_indices` of
     ``d``, for ``d`` in ``-max_shift..max_shift``.
@@ -972,6 +979,7 @@ def _training_set(songs: list[Song], tc: TrainConfig) -> _TrainingSet:
             length_frames=tc.example_frames,
             power=tc.balance,
             inversion_power=tc.inversion_balance,
+            unlabelled_share=tc.unlabelled_share,
         )
         if tc.balance > 0
         else None

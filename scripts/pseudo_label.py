@@ -21,6 +21,10 @@ as ``X``, which training masks. The recordings of the label-free check
 (``bench_real.check_files``, ``--check-per-package`` per package) are left out, so the check
 stays on audio that training never used.
 
+With ``--unlabelled SECONDS`` no model runs: every recording is written as ``X`` segments of
+that length, which give training examples over the whole recording but no labels, for the
+pitch-shift consistency loss alone (``"consistency_weight"``, ``docs/model.md``).
+
 Writes ``OUT/<package>/<file>`` (a symbolic link to the recording) and ``OUT/<package>/<stem>.lab``
 beside it, so ``chordcli train OUT`` reads them, and prints the kept share per package.
 Resumable: a recording whose LAB exists is not transcribed again, only filtered again by
@@ -30,6 +34,7 @@ Resumable: a recording whose LAB exists is not transcribed again, only filtered 
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -132,6 +137,13 @@ def _fill_unknown(kept: list[ChordSegment], end_s: float) -> list[ChordSegment]:
     return [ChordSegment(round(s.start_s, 3), round(s.end_s, 3), s.label) for s in out]
 
 
+def unlabelled(duration_s: float, segment_s: float) -> list[ChordSegment]:
+    """A recording of `duration_s` as ``X`` segments of `segment_s` (the last one shorter)."""
+    n = max(int(np.ceil(duration_s / segment_s - 1e-9)), 1)
+    edges = [round(min(i * segment_s, duration_s), 3) for i in range(n + 1)]
+    return [ChordSegment(a, b, "X") for a, b in itertools.pairwise(edges) if b > a]
+
+
 def label_recording(
     source: Path, folder: Path, backend, args: argparse.Namespace, qualities: np.ndarray
 ) -> list[ChordSegment]:
@@ -191,19 +203,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check-per-package", type=int, default=4)
     parser.add_argument("--max-seconds", type=float, default=600.0,
                         help="skip recordings longer than this")  # fmt: skip
+    parser.add_argument("--unlabelled", type=float, metavar="SECONDS",
+                        help="no model: X segments of this length")  # fmt: skip
     args = parser.parse_args(argv)
     if 0 in args.shifts:
         parser.error("--shifts: 0 is the original itself")
+    if args.unlabelled is not None and args.unlabelled <= 0:
+        parser.error("--unlabelled: the segment length must be > 0 seconds")
 
     from bench_real import check_files
 
     from chordcli.corpus.billboard import billboard_quality_shares
+    from chordcli.lab import write_lab
     from models.backend import load_backend
 
-    shares, _ = billboard_quality_shares(args.billboard)
-    qualities = shares >= args.min_share
-    qualities[-1] = False  # never N
-    backend = load_backend(args.model)
+    if args.unlabelled is None:
+        shares, _ = billboard_quality_shares(args.billboard)
+        qualities = shares >= args.min_share
+        qualities[-1] = False  # never N
+        backend = load_backend(args.model)
     rows = [line.split("\t") for line in (args.real / "list.tsv").read_text().splitlines()[1:]]
     held = set(check_files(args.real, args.check_per_package))
     kept_s: dict[str, list[float]] = {}
@@ -212,7 +230,15 @@ def main(argv: list[str] | None = None) -> int:
             continue
         folder = args.out / package
         folder.mkdir(parents=True, exist_ok=True)
-        segs = label_recording(args.real / name, folder, backend, args, qualities)
+        if args.unlabelled is not None:
+            source = args.real / name
+            segs = unlabelled(float(seconds), args.unlabelled)
+            lab = folder / source.with_suffix(".lab").name
+            if not lab.exists():
+                (folder / source.name).symlink_to(source.resolve())
+                write_lab(segs, lab)
+        else:
+            segs = label_recording(args.real / name, folder, backend, args, qualities)
         total = sum(s.duration_s for s in segs)
         known = sum(s.duration_s for s in segs if s.label != "X")
         kept_s.setdefault(package, [0.0, 0.0])

@@ -72,8 +72,12 @@ def test_frame_targets_table():
     assert t.bass[0] == 12  # N: no bass
     assert (t.chord[30:] == -1).all()  # past the last segment
     np.testing.assert_array_equal(t.vector[22], chord_target("A:min/b3"))
-    # change flags on N -> C (0.5 s) and X -> gap -> A:min (2.2 s); C:maj -> C:maj is no change
-    assert np.flatnonzero(t.change == 1).tolist() == [5, 15, 22]
+    # a change on N -> C (0.5 s); C:maj -> C:maj is none; whether the chord changes is unknown
+    # in X (1.5 s), the gap and past the end, and where a chord follows them (A:min at 2.2 s)
+    assert np.flatnonzero(t.change == 1).tolist() == [5]
+    assert (t.change[:15] >= 0).all()
+    assert (t.change[15:23] == -1).all() and (t.change[23:30] == 0).all()
+    assert (t.change[30:] == -1).all()
     assert t.key[0] == 0 and t.key[25] == 21 and t.key[31] == -1
 
 
@@ -258,6 +262,21 @@ def test_split_is_by_song_stable_and_never_empty():
     assert len(t0) == 20 and not v0
 
 
+def test_every_x_segment_starts_an_example_but_a_held_chord_does_not():
+    segments = [(0.0, 1.0, "C:maj"), (1.0, 2.0, "C:maj"), (2.0, 3.0, "X"), (3.0, 4.0, "X")]
+    onsets = dataset._onsets(segments, n_frames=40, frames_per_second=10.0)
+    assert onsets.tolist() == [0, 20, 30]
+    # an unlabelled recording in X segments: examples over its whole length, no change targets
+    unlabelled = [(10.0 * i, 10.0 * (i + 1), "X") for i in range(3)]
+    assert dataset._onsets(unlabelled, n_frames=300, frames_per_second=10.0).tolist() == [
+        0,
+        100,
+        200,
+    ]
+    t = frame_targets(unlabelled, n_frames=300, frames_per_second=10.0)
+    assert (t.change == -1).all() and not t.vector_mask.any()
+
+
 def test_examples_start_at_onsets_and_pad_the_tail():
     song = _fake_song("s", n_frames=100, onsets=(0, 30, 60, 90))
     starts = example_starts(song, length_frames=32)
@@ -298,6 +317,27 @@ def test_example_weights_favour_rare_qualities_by_the_power():
     assert w[4] / w[0] == pytest.approx(1.0)
     with pytest.raises(ValueError, match="power"):
         example_weights(songs, examples, length_frames=20, power=-1.0)
+
+
+def test_unlabelled_examples_get_their_share_and_the_others_keep_their_proportions():
+    common = _labelled_song("a", ["C:maj", "F:maj", "G:maj", "D:maj"] * 2)
+    rare = _labelled_song("b", ["C:maj", "E:sus2"])
+    masked = _labelled_song("c", ["X"] * 4)
+    songs = [common, rare, masked]
+    examples = [(0, 0), (1, 10), (2, 0), (2, 20)]
+    base = example_weights(songs, examples, length_frames=20, power=1.0)
+    w = example_weights(songs, examples, length_frames=20, power=1.0, unlabelled_share=0.3)
+    assert w.sum() == pytest.approx(1.0) and w[2] == w[3] == pytest.approx(0.15)
+    assert w[1] / w[0] == pytest.approx(base[1] / base[0])  # 9 to 1, as without the share
+    none = example_weights(songs, examples, length_frames=20, power=1.0, unlabelled_share=0.0)
+    assert none[2] == none[3] == 0.0
+    # all labelled (or all unlabelled): nothing to share
+    np.testing.assert_allclose(
+        example_weights(songs, examples[:2], length_frames=20, power=1.0, unlabelled_share=0.3),
+        example_weights(songs, examples[:2], length_frames=20, power=1.0),
+    )
+    with pytest.raises(ValueError, match="unlabelled_share"):
+        example_weights(songs, examples, length_frames=20, power=1.0, unlabelled_share=1.0)
 
 
 def test_inversion_power_favours_slash_chords_over_root_position_ones():

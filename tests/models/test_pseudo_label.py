@@ -80,3 +80,18 @@ def test_only_the_allowed_qualities_are_taught_and_filtering_again_changes_nothi
         out, [], duration_s=9.0, min_confidence=0.0, min_run_s=0.0, qualities=allowed
     )
     assert again == out
+
+
+def test_unlabelled_recordings_are_tiled_by_unknown_segments_to_their_end():
+    out = pseudo_label.unlabelled(25.0, 10.0)
+    assert [(s.start_s, s.end_s, s.label) for s in out] == [
+        (0.0, 10.0, "X"),
+        (10.0, 20.0, "X"),
+        (20.0, 25.0, "X"),
+    ]
+    assert parse_lab(format_lab(out)) == out
+    assert [(s.start_s, s.end_s) for s in pseudo_label.unlabelled(20.0, 10.0)] == [
+        (0.0, 10.0),
+        (10.0, 20.0),
+    ]
+    assert len(pseudo_label.unlabelled(0.5, 10.0)) == 1

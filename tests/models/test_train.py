@@ -171,6 +171,8 @@ def test_init_starts_from_a_trained_model_with_balanced_draws_and_weights(synth,
         TrainConfig(balance=-0.5)
     with pytest.raises(ValueError, match="quality_weight"):
         TrainConfig(quality_weight=-1.0)
+    with pytest.raises(ValueError, match="unlabelled_share"):
+        TrainConfig(unlabelled_share=1.5)
 
 
 @pytest.mark.slow
