@@ -71,6 +71,7 @@ __all__ = [
     "cached_frame_count",
     "example_starts",
     "example_weights",
+    "exit_with_parent",
     "frame_quality_weights",
     "inverted_frames",
     "quality_shares",
@@ -835,6 +836,27 @@ def _cache_one(path: Path, cqt_config: CQTConfig, cache_dir: str | os.PathLike[s
         pass  # reported when the song is loaded
 
 
+def exit_with_parent() -> None:
+    """Worker-process initializer: end the worker as soon as its parent process ends.
+
+    A parent killed by a signal (SIGTERM, SIGKILL) cannot shut its process pool down, and the
+    pool's workers would otherwise wait for work forever. A daemon thread waits on the
+    parent's sentinel and exits the worker when it closes. Does nothing in a main process.
+    """
+    import multiprocessing
+    import threading
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _fill_cache(
     paths: Sequence[Path],
     *,
@@ -847,7 +869,9 @@ def _fill_cache(
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")  # no state shared with a TensorFlow parent
-    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+    with concurrent.futures.ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=exit_with_parent
+    ) as pool:
         futures = [pool.submit(_cache_one, path, cqt_config, cache_dir) for path in paths]
         for future in futures:
             future.result()

@@ -50,6 +50,7 @@ from chordcli.corpus.render import (
 from chordcli.errors import ChordcliError
 from chordcli.lab import format_lab, read_lab
 from chordcli.segments import ChordSegment
+from models.dataset import exit_with_parent
 from theory.keys import key_to_jams
 from theory.vocabulary import N_CLASS, QUALITIES, chord_class, class_quality, class_root
 
@@ -613,7 +614,7 @@ def render_corpus(
         for job in todo:
             yield render_job(job, out_dir)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=exit_with_parent) as pool:
         pending = set()
         queue = list(reversed(todo))
         while queue or pending:
@@ -762,7 +763,7 @@ def planned_balance(jobs: Sequence[RenderJob], *, workers: int = 1) -> Balance:
     """
     if workers <= 1:
         return balance_of(_planned_labels(job) for job in jobs)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=exit_with_parent) as pool:
         return balance_of(pool.map(_planned_labels, jobs, chunksize=8))
 
 

@@ -2,8 +2,11 @@
 
 import dataclasses
 import os
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -499,3 +502,48 @@ def test_opus_files_are_found_and_read(tmp_path):
     assert [s.audio.name for s in songs] == ["song.opus"] and not problems
     audio = load_audio(path, sample_rate_hz=22050)
     assert audio.sample_rate_hz == 22050 and abs(audio.duration_s - 1.0) < 0.05
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc (Linux)")
+@pytest.mark.parametrize("method", ["spawn", "fork"])
+def test_pool_workers_end_when_their_parent_is_killed(method, tmp_path):
+    # a parent killed by a signal cannot shut its pool down; its workers must not linger
+    pid_file = tmp_path / "pids"
+    code = f"""
+import concurrent.futures, multiprocessing, os, pathlib, signal, time
+from models.dataset import exit_with_parent
+if __name__ == "__main__":
+    ctx = multiprocessing.get_context({method!r})
+    pool = concurrent.futures.ProcessPoolExecutor(2, mp_context=ctx, initializer=exit_with_parent)
+    futures = [pool.submit(time.sleep, 60) for _ in range(2)]
+    time.sleep(2.0)
+    pids = " ".join(str(p.pid) for p in multiprocessing.active_children())
+    pathlib.Path({str(pid_file)!r}).write_text(pids)
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+    # no pipes: workers that outlive the parent must not keep this call waiting
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == -signal.SIGKILL
+    pids = [int(p) for p in pid_file.read_text().split()]
+    assert pids
+
+    def running(pid):
+        try:
+            state = Path(f"/proc/{pid}/status").read_text().split("State:")[1].split()[0]
+        except (FileNotFoundError, IndexError):
+            return False
+        return state != "Z"  # a zombie has exited; only its parent's reaping is left
+
+    deadline = time.monotonic() + 20.0
+    while any(running(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = [p for p in pids if running(p)]
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    assert not alive
