@@ -1128,19 +1128,7 @@ def _run_epoch(
         if tc.consistency_weight > 0:
             b = _pair_batch(data, drawn[: tc.batch_size // 2], config, rng)
         else:
-            batch = []
-            for j in drawn:
-                song_index, start = data.examples[j]
-                song = data.train_songs[song_index]
-                features, mask, targets = slice_example(
-                    song, start, length_frames=tc.example_frames
-                )
-                if config.augment != NO_AUGMENT:
-                    features, targets, _ = augment_example(
-                        features, targets, rng=rng, config=config.augment
-                    )
-                batch.append((features, mask, targets))
-            b = _stack(batch, data.group_weights)
+            b = _batch(data, drawn, config, rng)
         meter.add(train_step(b))
         emit(
             TrainEvent("step", epoch=epoch, step=step + 1, steps=data.steps, metrics=meter.result())
@@ -1159,6 +1147,29 @@ def _run_epoch(
     return metrics, metrics["val_loss"]
 
 
+def _drawn_example(
+    data: _TrainingSet, j: int, length_frames: int
+) -> tuple[np.ndarray, np.ndarray, FrameTargets]:
+    """Features, mask and targets of training example `j` (see :func:`slice_example`)."""
+    song_index, start = data.examples[j]
+    return slice_example(data.train_songs[song_index], start, length_frames=length_frames)
+
+
+def _batch(
+    data: _TrainingSet, drawn: np.ndarray, config: RunConfig, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Return a batch of the drawn examples, each augmented (unless augmentation is off)."""
+    batch = []
+    for j in drawn:
+        features, mask, targets = _drawn_example(data, j, config.train.example_frames)
+        if config.augment != NO_AUGMENT:
+            features, targets, _ = augment_example(
+                features, targets, rng=rng, config=config.augment
+            )
+        batch.append((features, mask, targets))
+    return _stack(batch, data.group_weights)
+
+
 def _pair_batch(
     data: _TrainingSet, drawn: np.ndarray, config: RunConfig, rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
@@ -1173,9 +1184,7 @@ def _pair_batch(
     shifts = [d for d in range(-tc.consistency_shift, tc.consistency_shift + 1) if d]
     firsts, partners, pair_shift = [], [], []
     for j in drawn:
-        song_index, start = data.examples[j]
-        song = data.train_songs[song_index]
-        features, mask, targets = slice_example(song, start, length_frames=tc.example_frames)
+        features, mask, targets = _drawn_example(data, j, tc.example_frames)
         a, a_targets, k = augment_example(features, targets, rng=rng, config=config.augment)
         d = int(rng.choice(shifts))
         p, p_targets, _ = augment_example(

@@ -183,11 +183,18 @@ def label_recording(
         min_run_s=args.min_run_s,
         qualities=qualities,
     )
+    write_beside(source, folder, labels)
+    return labels
+
+
+def write_beside(source: Path, folder: Path, labels: list[ChordSegment]) -> None:
+    """Link `source` into `folder` (unless linked already) and write `labels` as its LAB."""
+    from chordcli.lab import write_lab
+
     link = folder / source.name
     if not link.exists():
         link.symlink_to(source.resolve())
-    write_lab(labels, lab)
-    return labels
+    write_lab(labels, folder / source.with_suffix(".lab").name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,7 +221,6 @@ def main(argv: list[str] | None = None) -> int:
     from bench_real import check_files
 
     from chordcli.corpus.billboard import billboard_quality_shares
-    from chordcli.lab import write_lab
     from models.backend import load_backend
 
     if args.unlabelled is None:
@@ -233,10 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.unlabelled is not None:
             source = args.real / name
             segs = unlabelled(float(seconds), args.unlabelled)
-            lab = folder / source.with_suffix(".lab").name
-            if not lab.exists():
-                (folder / source.name).symlink_to(source.resolve())
-                write_lab(segs, lab)
+            if not (folder / source.with_suffix(".lab").name).exists():
+                write_beside(source, folder, segs)
         else:
             segs = label_recording(args.real / name, folder, backend, args, qualities)
         total = sum(s.duration_s for s in segs)

@@ -95,3 +95,16 @@ def test_unlabelled_recordings_are_tiled_by_unknown_segments_to_their_end():
         (10.0, 20.0),
     ]
     assert len(pseudo_label.unlabelled(0.5, 10.0)) == 1
+
+
+def test_labels_are_written_beside_a_link_also_when_the_link_is_there_already(tmp_path):
+    source = tmp_path / "real" / "song.ogg"
+    source.parent.mkdir()
+    source.write_bytes(b"audio")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "song.ogg").symlink_to(source)  # a run stopped between link and LAB
+    labels = pseudo_label.unlabelled(12.0, 10.0)
+    pseudo_label.write_beside(source, folder, labels)
+    assert (folder / "song.ogg").resolve() == source.resolve()
+    assert parse_lab((folder / "song.lab").read_text()) == labels
