@@ -153,6 +153,12 @@ class TrainConfig:
         teach steadiness under transposition beyond their confident parts. 0 turns it off.
     consistency_shift : int
         Largest extra shift ``|d|`` of a consistency pair, in semitones (1..6).
+    unlabelled_no_chord : float or None
+        Cap on the mean no-chord probability of the chord head over a batch's unlabelled frames
+        (in-song frames whose chord target is masked): ``UNLABELLED_NO_CHORD_WEIGHT`` times the
+        excess is added to the loss. The consistency loss is met trivially by calling ``N`` in
+        both views, so without a cap unlabelled real recordings drift towards no-chord. None
+        (default) adds nothing.
     init : str or None
         Weights directory (or bundled model name, e.g. ``chordnet-v1``) whose weights start
         the run instead of a random initialisation (fine-tuning). Its network and CQT settings
@@ -187,6 +193,7 @@ class TrainConfig:
     quality_weight: float = 0.0
     consistency_weight: float = 0.0
     consistency_shift: int = 3
+    unlabelled_no_chord: float | None = None
     init: str | None = None
     validation_fraction: float = 0.1
     patience: int = 10
@@ -211,6 +218,10 @@ class TrainConfig:
             raise ValueError(f"consistency_weight must be >= 0, got {self.consistency_weight}")
         if not 1 <= self.consistency_shift <= 6:
             raise ValueError(f"consistency_shift must be in 1..6, got {self.consistency_shift}")
+        if self.unlabelled_no_chord is not None and not 0.0 <= self.unlabelled_no_chord <= 1.0:
+            raise ValueError(
+                f"unlabelled_no_chord must be in [0, 1], got {self.unlabelled_no_chord}"
+            )
         if self.consistency_weight > 0 and self.batch_size < 2:
             raise ValueError("a consistency loss needs batch_size >= 2 (pairs of views)")
 
@@ -690,6 +701,26 @@ def _consistency(logits: dict[str, Any], shifts: Any, mask: Any, max_shift: int)
     return total / len(tables)
 
 
+#: Weight of the excess of unlabelled frames' mean no-chord probability over its cap.
+UNLABELLED_NO_CHORD_WEIGHT = 10.0
+
+
+def _no_chord_excess(chord_logits: Any, b: dict[str, Any], cap: float) -> Any:
+    """Return how far the mean no-chord probability of the unlabelled frames exceeds `cap`.
+
+    Unlabelled frames are in-song frames (``mask``) whose chord target is masked (negative); a
+    batch without any gives 0.
+    """
+    from keras import ops
+
+    from theory.vocabulary import N_CLASS
+
+    p_n = ops.softmax(ops.cast(chord_logits, "float32"), axis=-1)[..., N_CLASS]
+    unlabelled = b["mask"] * ops.cast(b["chord"] < 0, "float32")
+    mean = ops.sum(p_n * unlabelled) / ops.maximum(ops.sum(unlabelled), 1.0)
+    return ops.relu(mean - cap)
+
+
 def _make_steps(
     model: Any, optimizer: Any, cfg: ChordNetConfig, tc: TrainConfig = DEFAULT_TRAIN
 ) -> tuple[Any, Any]:
@@ -704,6 +735,10 @@ def _make_steps(
             c = _consistency(logits, b["pair_shift"], b["mask"], tc.consistency_shift)
             values["consistency"] = c
             values["loss"] = values["loss"] + tc.consistency_weight * c
+        if tc.unlabelled_no_chord is not None:
+            excess = _no_chord_excess(logits["chord"], b, tc.unlabelled_no_chord)
+            values["no_chord_excess"] = excess
+            values["loss"] = values["loss"] + UNLABELLED_NO_CHORD_WEIGHT * excess
         return values
 
     spec = {

@@ -29,6 +29,7 @@ from models.train import (  # noqa: E402
     _consistency,
     _learning_rate,
     _load_checkpoint,
+    _no_chord_excess,
     _pair_batch,
     _training_set,
     epoch_generator,
@@ -173,6 +174,8 @@ def test_init_starts_from_a_trained_model_with_balanced_draws_and_weights(synth,
         TrainConfig(quality_weight=-1.0)
     with pytest.raises(ValueError, match="unlabelled_share"):
         TrainConfig(unlabelled_share=1.5)
+    with pytest.raises(ValueError, match="unlabelled_no_chord"):
+        TrainConfig(unlabelled_no_chord=-0.1)
 
 
 @pytest.mark.slow
@@ -422,6 +425,25 @@ def test_consistency_is_zero_for_a_partner_that_hears_the_shift_and_not_otherwis
 
     assert loss(shifts) == pytest.approx(0.0, abs=1e-6)
     assert loss(-shifts) > 0.01 and loss(shifts - np.sign(shifts)) > 0.01
+
+
+def test_the_no_chord_cap_counts_only_unlabelled_in_song_frames():
+    from theory.vocabulary import N_CLASS, N_CLASSES
+
+    logits = np.zeros((1, 4, N_CLASSES), dtype=np.float32)
+    logits[0, :, N_CLASS] = 20.0  # every frame is sure of N
+    logits[0, 1] = 0.0
+    logits[0, 1, 7] = 20.0  # frame 1 is sure of a chord
+    mask = np.array([[1, 1, 1, 0]], dtype=np.float32)  # frame 3 is padding
+    chord = np.array([[-1, -1, 5, -1]], dtype=np.int32)  # frame 2 is labelled
+
+    def excess(cap, chord=chord):
+        return float(_no_chord_excess(logits, {"mask": mask, "chord": chord}, cap))
+
+    # the unlabelled in-song frames are 0 (N) and 1 (a chord): mean P(N) 0.5
+    assert excess(0.2) == pytest.approx(0.3, abs=1e-4)
+    assert excess(0.6) == 0.0
+    assert excess(0.0, chord=np.full((1, 4), 5, np.int32)) == 0.0  # nothing unlabelled
 
 
 def test_a_pair_batch_holds_each_example_twice_the_partner_shifted_with_its_labels(synth, tmp_path):
