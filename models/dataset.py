@@ -11,9 +11,12 @@ Data folder convention (searched recursively)
 Features
 --------
 CQT features (:func:`models.cqt.cqt`) are computed once per audio file and feature
-configuration and cached as float16 ``.npy`` under the cache folder, keyed by the sha256 of
+configuration and cached as float16 ``.npz`` under the cache folder, keyed by the sha256 of
 the audio bytes and of the CQT configuration, so renamed or moved files hit the cache and an
-edited file or another configuration misses it. Cache files are written atomically.
+edited file or another configuration misses it. Cache files are written atomically. As in
+``chordcli transcribe``, the CQT is centred on the recording's own tuning
+(:func:`models.tuning.estimate_tuning`), so the network is trained and scored on the features
+it meets in use: a song played 40 cents sharp gives the features of the in-tune one.
 
 Frame targets
 -------------
@@ -51,6 +54,7 @@ import soundfile
 
 from models.base import ModelError
 from models.cqt import DEFAULT_CQT, CQTConfig, CQTParameterError, cqt
+from models.tuning import TuningError, estimate_tuning
 from theory.harte import ChordLabelError, parse_chord
 from theory.keys import parse_key
 from theory.targets import N_TARGET, chord_target
@@ -486,8 +490,13 @@ def _remembered_sha256(path: Path, cache_dir: Path) -> str:
     return digest
 
 
+#: Part of every cache key: the way features are made besides the CQT settings ("tuned": the
+#: CQT centred on the recording's estimated tuning). Entries made another way are not reused.
+FEATURE_RECIPE = "tuned"
+
+
 def _config_hash(config: CQTConfig) -> str:
-    text = json.dumps(config.to_dict(), sort_keys=True)
+    text = json.dumps({**config.to_dict(), "recipe": FEATURE_RECIPE}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -573,6 +582,9 @@ def cached_features(
 ) -> tuple[np.ndarray, float]:
     """Return the CQT features of an audio file, computing and caching them on first use.
 
+    The CQT is centred on the file's estimated tuning (:func:`models.tuning.estimate_tuning`),
+    as in ``chordcli transcribe``; the cache entry also holds the estimate (``tuning_cents``).
+
     Parameters
     ----------
     audio_path : str or PathLike
@@ -606,15 +618,23 @@ def cached_features(
             pass  # damaged cache entry: recompute and replace it
     samples, rate = _read_audio(path)
     try:
-        features = cqt(samples, sample_rate_hz=rate, config=cqt_config).astype(np.float16)
-    except CQTParameterError as exc:
+        tuning_cents = estimate_tuning(samples, sample_rate_hz=rate)
+        features = cqt(
+            samples, sample_rate_hz=rate, config=cqt_config, tuning_cents=tuning_cents
+        ).astype(np.float16)
+    except (CQTParameterError, TuningError) as exc:
         raise DatasetError(f"cannot use '{path}': {exc}") from exc
     duration_s = samples.shape[0] / rate
     cache.parent.mkdir(parents=True, exist_ok=True)
 
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:
-            np.savez(f, features=features, duration_s=np.float64(duration_s))
+            np.savez(
+                f,
+                features=features,
+                duration_s=np.float64(duration_s),
+                tuning_cents=np.float64(tuning_cents),
+            )
 
     replace_atomically(cache, write, suffix=".npz")
     return features, duration_s

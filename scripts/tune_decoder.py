@@ -50,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.dataset import find_songs, load_songs, replace_atomically
+from models.dataset import FEATURE_RECIPE, find_songs, load_songs, replace_atomically
 from theory import QUALITIES
 from theory.calibrate import DEFAULT_TONE_REFERENCE, calibrated_log_prior
 from theory.decode import DecoderSettings, decode
@@ -227,7 +227,7 @@ def load_outputs(model_dir: Path, data: list[Path], cache: Path, jobs: int) -> l
 
     backend = load_chordnet_backend(model_dir)
     config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
-    tag = str(config.get("weights_sha256", "model"))[:16]
+    tag = str(config.get("weights_sha256", "model"))[:16] + "-" + FEATURE_RECIPE
     if backend.pitch_views != (0,):
         tag += "-views" + "_".join(str(v) for v in backend.pitch_views)
     out_dir = cache / "posteriors" / tag

@@ -151,6 +151,30 @@ def test_feature_cache_is_reused_and_keyed_by_config(tmp_path, monkeypatch):
     assert len(calls) == 4  # the original bytes are still cached under their digest
 
 
+def test_features_are_centred_on_the_recordings_tuning(tmp_path):
+    from models.dataset import cached_features
+
+    rate = 22050
+    t = np.arange(int(rate * 4.0)) / rate
+
+    def chord(cents):  # C major triad of harmonic tones, `cents` off A = 440 Hz
+        freqs = 261.63 * 2.0 ** (np.array([0, 4, 7, 12]) / 12 + cents / 1200)
+        x = sum(np.sin(2 * np.pi * k * f * t) / k for f in freqs for k in (1, 2, 3))
+        return np.stack([x, x], axis=1) * 0.05
+
+    peaks = {}
+    for cents in (0.0, 40.0):
+        path = tmp_path / f"c{int(cents)}.wav"
+        soundfile.write(path, chord(cents), rate)
+        features, _ = cached_features(path, cache_dir=tmp_path / "cache")
+        spectrum = features[10:-10, :, 0].astype(np.float32).mean(axis=0)
+        peaks[cents] = set(np.argsort(spectrum)[-4:].tolist())
+    # 40 cents is more than a bin (33 cents): untuned, every peak would move by one bin
+    assert peaks[40.0] == peaks[0.0]
+    stored = {float(np.load(e)["tuning_cents"]) for e in (tmp_path / "cache").rglob("*.npz")}
+    assert any(abs(c - 40.0) < 5 for c in stored) and any(abs(c) < 5 for c in stored)
+
+
 def test_targets_match_the_feature_frames(tmp_path):
     _, segments = write_song(tmp_path, "s", rng=np.random.default_rng(1), n_chords=4)
     (files,), _ = find_songs(tmp_path)
