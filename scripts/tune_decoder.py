@@ -363,6 +363,44 @@ def hold_back(songs, train_share, reference, cal: Calibration, log, *, rounds: i
     raise AssertionError("unreachable")
 
 
+#: Qualities under this share of the reference time are "rare" (the real-music hold back).
+RARE_SHARE = 0.02
+
+
+def call_shares(songs: list[SongOutput], settings: DecoderSettings) -> np.ndarray:
+    """Share of all frames each quality (and N, last) is called, labels or not."""
+    counts = np.zeros(N_QUALITIES + 1)
+    for path, _bass in decode_all(songs, settings):
+        counts += np.bincount(class_quality_indices(path), minlength=N_QUALITIES + 1)
+    return counts / max(counts.sum(), 1.0)
+
+
+def hold_back_real(real, train_share, reference, cal: Calibration, log, *, rounds: int = 8):
+    """Lower the prior of each rare quality called over its cap on unlabelled real music.
+
+    Rare: under :data:`RARE_SHARE` of the reference (Billboard) time; cap: max(1.25 x its
+    reference share, 0.5 %), as :func:`hold_back` but on recordings without labels, where only
+    the share of time called counts. ``N`` is left alone (real recordings have passages
+    without harmony, which the pipeline's gate writes as ``N``).
+    """
+    bias = np.zeros(N_QUALITIES + 1) if cal.quality_bias is None else np.array(cal.quality_bias)
+    rare = reference < RARE_SHARE
+    rare[-1] = False
+    cap = np.maximum(SHARE_FACTOR * reference, MIN_SHARE)
+    for round_ in range(rounds + 1):
+        cal = replace(cal, quality_bias=tuple(round(float(b), 4) for b in bias))
+        share = call_shares(real, cal.settings(train_share, reference))
+        over = np.flatnonzero(rare & (share > cap))
+        log(
+            f"real hold back, round {round_}: over-called "
+            + (", ".join(f"{NAMES[q]} {100 * share[q]:.2f}" for q in over) or "none")
+        )
+        if over.size == 0 or round_ == rounds:
+            return cal
+        bias[over] -= np.log(share[over] / (0.9 * cap[over]))
+    raise AssertionError("unreachable")
+
+
 GRIDS = {
     "prior_strength": (0.5, 0.75, 1.0),
     "reference_strength": (0.25, 0.5, 0.75, 1.0),
@@ -483,6 +521,14 @@ def main(argv: list[str] | None = None) -> int:
         "called over its cap (max(1.25 x reference share, 0.5 %%)) until none is",
     )
     parser.add_argument(
+        "--real",
+        type=Path,
+        metavar="DIR",
+        help="with --hold-back, also lower the prior of each rare quality (under 2 %% of the "
+        "reference time) that the decoder calls over its cap on these unlabelled real "
+        "recordings (LAB files of X, as scripts/pseudo_label.py --unlabelled writes)",
+    )
+    parser.add_argument(
         "--guard",
         type=Path,
         metavar="CONFIG",
@@ -552,6 +598,12 @@ def main(argv: list[str] | None = None) -> int:
     best, scores = results[0]
     if args.hold_back:
         best, scores = hold_back(songs, train_share, reference, best, log)
+        if args.real is not None:
+            real = load_outputs(args.model, [args.real], args.cache, args.jobs)
+            print(f"real: {len(real)} recordings, {sum(len(s.chord) for s in real)} frames")
+            best = hold_back_real(real, train_share, reference, best, log)
+            del real
+            scores = score_paths(songs, decode_all(songs, best.settings(train_share, reference)))
     print(f"chosen: {best}")
     print("quality      ref %  called %  recall")
     for q in np.flatnonzero((scores["ref_share"] > 0) | (scores["share"] > 0.002)):
@@ -594,6 +646,12 @@ def main(argv: list[str] | None = None) -> int:
                     "; the over-call penalty left out of the search, then the prior of each "
                     "quality called over its cap lowered until none is (quality_bias)"
                     if args.hold_back
+                    else ""
+                )
+                + (
+                    f", then each rare quality's until none is over its cap on the unlabelled "
+                    f"real recordings of {args.real}"
+                    if args.hold_back and args.real is not None
                     else ""
                 ),
                 "scores": {

@@ -340,6 +340,50 @@ def test_tune_decoder_writes_a_decoder_section_the_backend_loads(synth, tmp_path
     assert "chosen: Calibration(" in capsys.readouterr().out
 
 
+def test_the_real_music_hold_back_lowers_only_rare_qualities_called_over_their_cap():
+    import sys
+
+    from conftest import REPO
+
+    from theory.vocabulary import N_CLASS, N_CLASSES, class_label
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        import tune_decoder
+    finally:
+        sys.path.remove(str(REPO / "scripts"))
+    names = tune_decoder.NAMES
+    label_class = {class_label(c): c for c in range(N_CLASS)}
+    frames = 400
+    chord = np.full((frames, N_CLASSES), 1e-4, dtype=np.float32)
+    chord[:, label_class["C:maj"]] = 0.5
+    chord[:200, label_class["C:5"]] = 0.6  # half the time the network leans to a power chord
+    chord[200:300, label_class["C:min"]] = 0.7  # a quarter to minor, common in real songs
+    chord /= chord.sum(axis=1, keepdims=True)
+    song = tune_decoder.SongOutput(
+        name="x", source="real", chord=chord,
+        smooth_chroma=np.full((frames, 25), 0.04, np.float32),
+        change=np.full(frames, 0.01, np.float32), bass=np.full((frames, 13), 1 / 13, np.float32),
+        key=np.full((frames, 25), 1 / 25, np.float32), ref_chord=np.full(frames, -1),
+        ref_bass=np.full(frames, -1),
+    )  # fmt: skip
+    reference = np.full(len(names), 1e-3)
+    reference[names.index("maj")], reference[names.index("m")] = 0.6, 0.1
+    reference[names.index("5")] = 0.01
+    reference /= reference.sum()
+    train_share = np.full(len(names), 1.0 / len(names))
+    start = tune_decoder.Calibration(prior_strength=0.0, reference_strength=0.0)
+    before = tune_decoder.call_shares([song], start.settings(train_share, reference))
+    assert before[names.index("5")] == pytest.approx(0.5, abs=0.02)
+    cal = tune_decoder.hold_back_real([song], train_share, reference, start, lambda m: None)
+    after = tune_decoder.call_shares([song], cal.settings(train_share, reference))
+    cap = max(tune_decoder.SHARE_FACTOR * reference[names.index("5")], tune_decoder.MIN_SHARE)
+    assert after[names.index("5")] <= cap
+    bias = np.array(cal.quality_bias)
+    assert bias[names.index("5")] < 0
+    assert np.count_nonzero(bias) == 1  # min, over its cap too, is not rare: left alone
+
+
 @pytest.mark.slow
 def test_kill_9_during_cli_training_loses_at_most_one_epoch(synth, tmp_path):
     """SIGKILL a real 'chordcli train' after its first checkpoint: --resume loses at most one epoch.
