@@ -375,7 +375,7 @@ def call_shares(songs: list[SongOutput], settings: DecoderSettings) -> np.ndarra
     return counts / max(counts.sum(), 1.0)
 
 
-def hold_back_real(real, train_share, reference, cal: Calibration, log, *, rounds: int = 8):
+def hold_back_real(real, train_share, reference, cal: Calibration, log, *, rounds: int = 20):
     """Lower the prior of each rare quality called over its cap on unlabelled real music.
 
     Rare: under :data:`RARE_SHARE` of the reference (Billboard) time; cap: max(1.25 x its
