@@ -511,7 +511,9 @@ def emission_log_probs(
     bass_weight : float
         Weight of the root-position term ``log(p_bass[t, root(c)] + 1e-3)`` (``N`` takes the
         no-bass probability): among chords with the same tones it favours the one whose root
-        is the bass. Left out if 0 or `bass` is None.
+        is the bass. A negative weight leans against that reading among chords only: ``N``
+        then gets no term, since it would gain most wherever a bass is heard. Left out if 0
+        or `bass` is None.
 
     Returns
     -------
@@ -547,7 +549,10 @@ def emission_log_probs(
             view += np.asarray(class_log_prior, dtype=np.float32)
         if bass_prob is not None:
             log_bass = np.log(bass_prob[block] + np.float32(_BASS_FLOOR))
-            view += np.float32(bass_weight) * log_bass[:, _CLASS_BASS]
+            term = np.float32(bass_weight) * log_bass[:, _CLASS_BASS]
+            if bass_weight < 0.0:
+                term[:, N_CLASS] = 0.0  # N must not gain from a bass being heard
+            view += term
     return out
 
 

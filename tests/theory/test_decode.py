@@ -224,6 +224,15 @@ def test_root_position_term_reads_the_root_from_the_bass():
     )
     with pytest.raises(ValueError, match="bass"):
         emission_log_probs(probs, bass=bass_c[:, :12], bass_weight=1.0)
+    # a negative weight leans against the bass-as-root reading among chords; N gains nothing
+    against = emission_log_probs(probs, bass=bass_c, bass_weight=-0.5)
+    np.testing.assert_array_equal(against[:, N_CLASS], plain[:, N_CLASS])
+    gap = against[:, chord_class("A:min7")] - against[:, chord_class("C:maj6")]
+    np.testing.assert_allclose(
+        gap - (plain[:, chord_class("A:min7")] - plain[:, chord_class("C:maj6")]),
+        -0.5 * (np.log(0.011) - np.log(0.881)),
+        rtol=1e-4,
+    )
 
 
 def test_vector_score_breaks_a_tie():
