@@ -339,28 +339,46 @@ def objective(scores: dict, excess_weight: float = 2.0) -> float:
     return mean - excess_weight * excess - 4.0 * scores.get("shortfall", 0.0)
 
 
-def hold_back(songs, train_share, reference, cal: Calibration, log, *, rounds: int = 8):
-    """Lower the prior of each quality called over its cap until none is; return the result.
+def lower_over_called(cal: Calibration, evaluate, log, *, label: str, rounds: int):
+    """Lower the log-prior of each quality called over its cap until none is; return the result.
 
-    The cap is max(1.25 x the quality's reference share, 0.5 %) (:func:`share_excess`). Each
-    round decodes every song and moves the log-prior of every over-called quality down by
-    the log-ratio of its share to 90 % of its cap; a quality never gains.
+    ``evaluate(cal)`` returns the share of time each quality (and N) is called, its cap
+    (``inf`` for one that may not be lowered), a text for the log, and a result. Each round
+    moves the log-prior of every over-called quality down by the log-ratio of its share to
+    90 % of its cap; a quality never gains. Returns the last calibration and its result.
     """
     bias = np.zeros(N_QUALITIES + 1) if cal.quality_bias is None else np.array(cal.quality_bias)
     for round_ in range(rounds + 1):
         cal = replace(cal, quality_bias=tuple(round(float(b), 4) for b in bias))
-        scores = score_paths(songs, decode_all(songs, cal.settings(train_share, reference)))
-        cap = np.maximum(SHARE_FACTOR * scores["ref_share"], MIN_SHARE)
-        over = np.flatnonzero(scores["share"] > cap)
+        share, cap, text, result = evaluate(cal)
+        over = np.flatnonzero(share > cap)
         log(
-            f"hold back, round {round_}: majmin {scores['majmin']:.4f} "
-            f"sevenths {scores['sevenths']:.4f} acc {scores['accuracy']:.4f} over-called "
-            + (", ".join(f"{NAMES[q]} {100 * scores['share'][q]:.2f}" for q in over) or "none")
+            f"{label}, round {round_}: {text}over-called "
+            + (", ".join(f"{NAMES[q]} {100 * share[q]:.2f}" for q in over) or "none")
         )
         if over.size == 0 or round_ == rounds:
-            return cal, scores
-        bias[over] -= np.log(scores["share"][over] / (0.9 * cap[over]))
+            return cal, result
+        bias[over] -= np.log(share[over] / (0.9 * cap[over]))
     raise AssertionError("unreachable")
+
+
+def hold_back(songs, train_share, reference, cal: Calibration, log, *, rounds: int = 8):
+    """Lower the prior of each quality called over its cap on dev-cross; return it and its scores.
+
+    The cap is max(1.25 x the quality's reference share, 0.5 %) (:func:`share_excess`); see
+    :func:`lower_over_called`.
+    """
+
+    def evaluate(cal: Calibration):
+        scores = score_paths(songs, decode_all(songs, cal.settings(train_share, reference)))
+        cap = np.maximum(SHARE_FACTOR * scores["ref_share"], MIN_SHARE)
+        text = (
+            f"majmin {scores['majmin']:.4f} sevenths {scores['sevenths']:.4f} "
+            f"acc {scores['accuracy']:.4f} "
+        )
+        return scores["share"], cap, text, scores
+
+    return lower_over_called(cal, evaluate, log, label="hold back", rounds=rounds)
 
 
 #: Qualities under this share of the reference time are "rare" (the real-music hold back).
@@ -383,22 +401,14 @@ def hold_back_real(real, train_share, reference, cal: Calibration, log, *, round
     the share of time called counts. ``N`` is left alone (real recordings have passages
     without harmony, which the pipeline's gate writes as ``N``).
     """
-    bias = np.zeros(N_QUALITIES + 1) if cal.quality_bias is None else np.array(cal.quality_bias)
     rare = reference < RARE_SHARE
     rare[-1] = False
-    cap = np.maximum(SHARE_FACTOR * reference, MIN_SHARE)
-    for round_ in range(rounds + 1):
-        cal = replace(cal, quality_bias=tuple(round(float(b), 4) for b in bias))
-        share = call_shares(real, cal.settings(train_share, reference))
-        over = np.flatnonzero(rare & (share > cap))
-        log(
-            f"real hold back, round {round_}: over-called "
-            + (", ".join(f"{NAMES[q]} {100 * share[q]:.2f}" for q in over) or "none")
-        )
-        if over.size == 0 or round_ == rounds:
-            return cal
-        bias[over] -= np.log(share[over] / (0.9 * cap[over]))
-    raise AssertionError("unreachable")
+    cap = np.where(rare, np.maximum(SHARE_FACTOR * reference, MIN_SHARE), np.inf)
+
+    def evaluate(cal: Calibration):
+        return call_shares(real, cal.settings(train_share, reference)), cap, "", None
+
+    return lower_over_called(cal, evaluate, log, label="real hold back", rounds=rounds)[0]
 
 
 GRIDS = {
