@@ -186,10 +186,11 @@ def main(argv: list[str] | None = None) -> int:
     total_s = 0.0
     for clip_name, audio in clips:
         total_s += audio.duration_s
-        originals = {}
+        originals, chords_only = {}, {}
         for name, system in systems.items():
             segs = analyse_audio(audio, backend=system).transcription.segments
             originals[name] = segs
+            chords_only[name] = without_no_chord(segs)
             seconds[name] += quality_seconds(segs, voiced_mask(audio, segs))
         for k in SHIFTS:
             moved, speed = shifted(audio, k)
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
                 if weight > 0:
                     agree[name][k].append((value, weight))
                     packages[name].setdefault(clip_name.split("/")[0], []).append((value, weight))
-                chords = score_song(without_no_chord(originals[name]), mapped)
+                chords = score_song(chords_only[name], mapped)
                 if chords.weights_s["majmin"] > 0:
                     agree_chords[name].append((chords.scores["majmin"], chords.weights_s["majmin"]))
         print(f"done {clip_name}", file=sys.stderr, flush=True)
