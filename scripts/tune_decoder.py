@@ -33,10 +33,12 @@ is called more than max(1.25 x its reference share, 0.5 %) of the time. A negati
 root (C/E as E:min), and a negative weight leans against that reading. ``--guard CONFIG``
 makes another decoder's majmin, sevenths and tetrads per source and on the four-tone-rich
 songs floors of the criterion; ``--hold-back`` leaves the over-call penalty out of the search
-and then lowers the prior of each quality still called over its cap (``quality_bias``).
-``--write`` stores the chosen settings and the selection record in ``config.json``
-(atomically). Model outputs
-are cached in ``--cache``/posteriors.
+and then lowers the prior of each quality still called over its cap (``quality_bias``);
+``--real DIR`` then does the same for the rare qualities (under 2 % of the reference time) and
+``N`` on unlabelled real recordings, counting only the frames that the pipeline's
+no-harmonic-content gate leaves to the decoder. ``--write`` stores the chosen settings and the
+selection record in ``config.json`` (atomically). Model outputs are cached in
+``--cache``/posteriors.
 """
 
 from __future__ import annotations
@@ -118,6 +120,8 @@ class SongOutput:
     key: np.ndarray
     ref_chord: np.ndarray
     ref_bass: np.ndarray
+    #: Frames the pipeline's no-harmonic-content gate lets the decoder name (None: all).
+    tonal: np.ndarray | None = None
 
 
 def _encodings() -> tuple[np.ndarray, np.ndarray]:
@@ -223,6 +227,7 @@ def decode_all(songs: list[SongOutput], settings: DecoderSettings) -> list:
 
 def load_outputs(model_dir: Path, data: list[Path], cache: Path, jobs: int) -> list[SongOutput]:
     """Model outputs and frame targets of every song under the data folders (cached)."""
+    from chordcli.gate import gated_frames
     from models.chordnet import load_chordnet_backend
 
     backend = load_chordnet_backend(model_dir)
@@ -263,6 +268,7 @@ def load_outputs(model_dir: Path, data: list[Path], cache: Path, jobs: int) -> l
                 key=arrays["key"].astype(np.float32),
                 ref_chord=song.targets.chord,
                 ref_bass=song.targets.bass,
+                tonal=~gated_frames(song.features, config=backend.cqt_config),
             )
         )
     return outputs
@@ -386,24 +392,31 @@ RARE_SHARE = 0.02
 
 
 def call_shares(songs: list[SongOutput], settings: DecoderSettings) -> np.ndarray:
-    """Share of all frames each quality (and N, last) is called, labels or not."""
+    """Share of the tonal frames (``SongOutput.tonal``) each quality (and N, last) is called.
+
+    The pipeline writes ``N`` over the frames its no-harmonic-content gate finds
+    (:mod:`chordcli.gate`) whatever the decoder says; the decoder's calls count where it names
+    the chord, labels or not.
+    """
     counts = np.zeros(N_QUALITIES + 1)
-    for path, _bass in decode_all(songs, settings):
-        counts += np.bincount(class_quality_indices(path), minlength=N_QUALITIES + 1)
+    for song, (path, _bass) in zip(songs, decode_all(songs, settings), strict=True):
+        named = path if song.tonal is None else path[song.tonal]
+        counts += np.bincount(class_quality_indices(named), minlength=N_QUALITIES + 1)
     return counts / max(counts.sum(), 1.0)
 
 
 def hold_back_real(real, train_share, reference, cal: Calibration, log, *, rounds: int = 20):
-    """Lower the prior of each rare quality called over its cap on unlabelled real music.
+    """Lower the prior of each rare quality, and of N, called over its cap on unlabelled real music.
 
     Rare: under :data:`RARE_SHARE` of the reference (Billboard) time; cap: max(1.25 x its
     reference share, 0.5 %), as :func:`hold_back` but on recordings without labels, where only
-    the share of time called counts. ``N`` is left alone (real recordings have passages
-    without harmony, which the pipeline's gate writes as ``N``).
+    the share of time called counts (:func:`call_shares`: on the frames with harmonic content,
+    since the pipeline's gate writes ``N`` over the others). ``N`` gets the same cap: where
+    there is harmony, real songs name a chord.
     """
-    rare = reference < RARE_SHARE
-    rare[-1] = False
-    cap = np.where(rare, np.maximum(SHARE_FACTOR * reference, MIN_SHARE), np.inf)
+    capped = reference < RARE_SHARE
+    capped[-1] = True
+    cap = np.where(capped, np.maximum(SHARE_FACTOR * reference, MIN_SHARE), np.inf)
 
     def evaluate(cal: Calibration):
         return call_shares(real, cal.settings(train_share, reference)), cap, "", None
@@ -535,8 +548,9 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         metavar="DIR",
         help="with --hold-back, also lower the prior of each rare quality (under 2 %% of the "
-        "reference time) that the decoder calls over its cap on these unlabelled real "
-        "recordings (LAB files of X, as scripts/pseudo_label.py --unlabelled writes)",
+        "reference time), and of N, that the decoder calls over its cap on the frames with "
+        "harmonic content of these unlabelled real recordings (LAB files of X, as "
+        "scripts/pseudo_label.py --unlabelled writes)",
     )
     parser.add_argument(
         "--guard",
@@ -659,8 +673,9 @@ def main(argv: list[str] | None = None) -> int:
                     else ""
                 )
                 + (
-                    f", then each rare quality's until none is over its cap on the unlabelled "
-                    f"real recordings of {args.real}"
+                    f", then each rare quality's and N's until none is over its cap on the "
+                    f"frames with harmonic content of the unlabelled real recordings of "
+                    f"{args.real}"
                     if args.hold_back and args.real is not None
                     else ""
                 ),

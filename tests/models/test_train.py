@@ -291,19 +291,24 @@ def test_cli_trains_and_reports_bad_files(synth, tmp_path):
     assert stored["git_commit"] is None or len(stored["git_commit"]) >= 40
 
 
-@pytest.mark.slow
-def test_tune_decoder_writes_a_decoder_section_the_backend_loads(synth, tmp_path, capsys):
+def _tune_decoder():
     import sys
 
     from conftest import REPO
-
-    from theory.calibrate import calibrated_log_prior
 
     sys.path.insert(0, str(REPO / "scripts"))
     try:
         import tune_decoder
     finally:
         sys.path.remove(str(REPO / "scripts"))
+    return tune_decoder
+
+
+@pytest.mark.slow
+def test_tune_decoder_writes_a_decoder_section_the_backend_loads(synth, tmp_path, capsys):
+    from theory.calibrate import calibrated_log_prior
+
+    tune_decoder = _tune_decoder()
     run, cache = tmp_path / "run", tmp_path / "c"
     train(synth, out_dir=run, config=_config(1, validation_fraction=0.34), cache_dir=cache)
     args = [str(run), "--data", str(synth), "--cache", str(cache), "--train-data", str(synth),
@@ -340,37 +345,40 @@ def test_tune_decoder_writes_a_decoder_section_the_backend_loads(synth, tmp_path
     assert "chosen: Calibration(" in capsys.readouterr().out
 
 
-def test_the_real_music_hold_back_lowers_only_rare_qualities_called_over_their_cap():
-    import sys
-
-    from conftest import REPO
-
+def _unlabelled_song(tune_decoder, leanings: list[tuple[slice, str, float]], *, tonal=None):
+    """Network outputs of 400 unlabelled frames: C:maj at 0.5, raised to p over some slices."""
     from theory.vocabulary import N_CLASS, N_CLASSES, class_label
 
-    sys.path.insert(0, str(REPO / "scripts"))
-    try:
-        import tune_decoder
-    finally:
-        sys.path.remove(str(REPO / "scripts"))
-    names = tune_decoder.NAMES
-    label_class = {class_label(c): c for c in range(N_CLASS)}
+    label_class = {class_label(c): c for c in range(N_CLASS)} | {"N": N_CLASS}
     frames = 400
     chord = np.full((frames, N_CLASSES), 1e-4, dtype=np.float32)
     chord[:, label_class["C:maj"]] = 0.5
-    chord[:200, label_class["C:5"]] = 0.6  # half the time the network leans to a power chord
-    chord[200:300, label_class["C:min"]] = 0.7  # a quarter to minor, common in real songs
+    for where, label, p in leanings:
+        chord[where, label_class[label]] = p
     chord /= chord.sum(axis=1, keepdims=True)
-    song = tune_decoder.SongOutput(
+    return tune_decoder.SongOutput(
         name="x", source="real", chord=chord,
         smooth_chroma=np.full((frames, 25), 0.04, np.float32),
         change=np.full(frames, 0.01, np.float32), bass=np.full((frames, 13), 1 / 13, np.float32),
         key=np.full((frames, 25), 1 / 25, np.float32), ref_chord=np.full(frames, -1),
-        ref_bass=np.full(frames, -1),
+        ref_bass=np.full(frames, -1), tonal=tonal,
     )  # fmt: skip
+
+
+def _reference(names, **shares) -> np.ndarray:
     reference = np.full(len(names), 1e-3)
-    reference[names.index("maj")], reference[names.index("m")] = 0.6, 0.1
-    reference[names.index("5")] = 0.01
-    reference /= reference.sum()
+    for name, share in shares.items():
+        reference[names.index(name)] = share
+    return reference / reference.sum()
+
+
+def test_the_real_music_hold_back_lowers_only_rare_qualities_called_over_their_cap():
+    tune_decoder = _tune_decoder()
+    names = tune_decoder.NAMES
+    # half the time the network leans to a power chord, a quarter to minor (common in real songs)
+    song = _unlabelled_song(tune_decoder, [(slice(0, 200), "C:5", 0.6),
+                                           (slice(200, 300), "C:min", 0.7)])  # fmt: skip
+    reference = _reference(names, maj=0.6, m=0.1, N=0.05, **{"5": 0.01})
     train_share = np.full(len(names), 1.0 / len(names))
     start = tune_decoder.Calibration(prior_strength=0.0, reference_strength=0.0)
     before = tune_decoder.call_shares([song], start.settings(train_share, reference))
@@ -382,6 +390,31 @@ def test_the_real_music_hold_back_lowers_only_rare_qualities_called_over_their_c
     bias = np.array(cal.quality_bias)
     assert bias[names.index("5")] < 0
     assert np.count_nonzero(bias) == 1  # min, over its cap too, is not rare: left alone
+
+
+def test_the_real_music_hold_back_caps_no_chord_where_the_gate_hears_harmony():
+    tune_decoder = _tune_decoder()
+    names = tune_decoder.NAMES
+    n = names.index("N")
+    tonal = np.ones(400, dtype=bool)
+    tonal[:100] = False  # the gate writes N here whatever the decoder says
+    song = _unlabelled_song(
+        tune_decoder, [(slice(0, 100), "N", 0.9), (slice(100, 200), "N", 0.6)], tonal=tonal
+    )
+    reference = _reference(names, maj=0.6, m=0.1, N=0.05)
+    train_share = np.full(len(names), 1.0 / len(names))
+    start = tune_decoder.Calibration(prior_strength=0.0, reference_strength=0.0)
+    settings = start.settings(train_share, reference)
+    assert tune_decoder.call_shares([song], settings)[n] == pytest.approx(1 / 3, abs=0.02)
+    # the gated frames are not counted: with no gate, N has half the time
+    ungated = dataclasses.replace(song, tonal=None)
+    assert tune_decoder.call_shares([ungated], settings)[n] == pytest.approx(0.5, abs=0.02)
+    cal = tune_decoder.hold_back_real([song], train_share, reference, start, lambda m: None)
+    after = tune_decoder.call_shares([song], cal.settings(train_share, reference))
+    assert after[n] <= tune_decoder.SHARE_FACTOR * reference[n]
+    bias = np.array(cal.quality_bias)
+    assert bias[n] < 0
+    assert np.count_nonzero(bias) == 1
 
 
 @pytest.mark.slow
