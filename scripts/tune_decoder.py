@@ -34,11 +34,11 @@ root (C/E as E:min), and a negative weight leans against that reading. ``--guard
 makes another decoder's majmin, sevenths and tetrads per source and on the four-tone-rich
 songs floors of the criterion; ``--hold-back`` leaves the over-call penalty out of the search
 and then lowers the prior of each quality still called over its cap (``quality_bias``);
-``--real DIR`` then does the same for the rare qualities (under 2 % of the reference time) and
-``N`` on unlabelled real recordings, counting only the frames that the pipeline's
-no-harmonic-content gate leaves to the decoder. ``--write`` stores the chosen settings and the
-selection record in ``config.json`` (atomically). Model outputs are cached in
-``--cache``/posteriors.
+``--real DIR`` then does the same for the rare qualities (under 2 % of the reference time) on
+unlabelled real recordings, and with ``--real-no-chord`` for ``N`` too, counting only the
+frames that the pipeline's no-harmonic-content gate leaves to the decoder. ``--write`` stores
+the chosen settings and the selection record in ``config.json`` (atomically). Model outputs
+are cached in ``--cache``/posteriors.
 """
 
 from __future__ import annotations
@@ -391,35 +391,48 @@ def hold_back(songs, train_share, reference, cal: Calibration, log, *, rounds: i
 RARE_SHARE = 0.02
 
 
-def call_shares(songs: list[SongOutput], settings: DecoderSettings) -> np.ndarray:
-    """Share of the tonal frames (``SongOutput.tonal``) each quality (and N, last) is called.
+def call_shares(
+    songs: list[SongOutput], settings: DecoderSettings, *, tonal_only: bool = False
+) -> np.ndarray:
+    """Share of the frames each quality (and N, last) is called, labels or not.
 
-    The pipeline writes ``N`` over the frames its no-harmonic-content gate finds
-    (:mod:`chordcli.gate`) whatever the decoder says; the decoder's calls count where it names
-    the chord, labels or not.
+    With `tonal_only`, of the tonal frames only (``SongOutput.tonal``): the pipeline writes
+    ``N`` over the frames its no-harmonic-content gate finds (:mod:`chordcli.gate`) whatever
+    the decoder says, so there the decoder's calls count where it names the chord.
     """
     counts = np.zeros(N_QUALITIES + 1)
     for song, (path, _bass) in zip(songs, decode_all(songs, settings), strict=True):
-        named = path if song.tonal is None else path[song.tonal]
+        named = path if song.tonal is None or not tonal_only else path[song.tonal]
         counts += np.bincount(class_quality_indices(named), minlength=N_QUALITIES + 1)
     return counts / max(counts.sum(), 1.0)
 
 
-def hold_back_real(real, train_share, reference, cal: Calibration, log, *, rounds: int = 20):
-    """Lower the prior of each rare quality, and of N, called over its cap on unlabelled real music.
+def hold_back_real(
+    real,
+    train_share,
+    reference,
+    cal: Calibration,
+    log,
+    *,
+    rounds: int = 20,
+    cap_no_chord: bool = False,
+):
+    """Lower the prior of each rare quality called over its cap on unlabelled real music.
 
     Rare: under :data:`RARE_SHARE` of the reference (Billboard) time; cap: max(1.25 x its
     reference share, 0.5 %), as :func:`hold_back` but on recordings without labels, where only
-    the share of time called counts (:func:`call_shares`: on the frames with harmonic content,
-    since the pipeline's gate writes ``N`` over the others). ``N`` gets the same cap: where
-    there is harmony, real songs name a chord.
+    the share of time called counts (:func:`call_shares`). ``N`` is left alone (real
+    recordings have passages without harmony, which the pipeline's gate writes as ``N``);
+    with `cap_no_chord` the shares are taken over the frames with harmonic content and ``N``
+    gets the same cap there.
     """
     capped = reference < RARE_SHARE
-    capped[-1] = True
+    capped[-1] = cap_no_chord
     cap = np.where(capped, np.maximum(SHARE_FACTOR * reference, MIN_SHARE), np.inf)
 
     def evaluate(cal: Calibration):
-        return call_shares(real, cal.settings(train_share, reference)), cap, "", None
+        settings = cal.settings(train_share, reference)
+        return call_shares(real, settings, tonal_only=cap_no_chord), cap, "", None
 
     return lower_over_called(cal, evaluate, log, label="real hold back", rounds=rounds)[0]
 
@@ -548,9 +561,14 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         metavar="DIR",
         help="with --hold-back, also lower the prior of each rare quality (under 2 %% of the "
-        "reference time), and of N, that the decoder calls over its cap on the frames with "
-        "harmonic content of these unlabelled real recordings (LAB files of X, as "
-        "scripts/pseudo_label.py --unlabelled writes)",
+        "reference time) that the decoder calls over its cap on these unlabelled real "
+        "recordings (LAB files of X, as scripts/pseudo_label.py --unlabelled writes)",
+    )
+    parser.add_argument(
+        "--real-no-chord",
+        action="store_true",
+        help="with --real, count the shares on the frames with harmonic content (those the "
+        "pipeline's gate leaves to the decoder) and cap N there too",
     )
     parser.add_argument(
         "--guard",
@@ -625,7 +643,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.real is not None:
             real = load_outputs(args.model, [args.real], args.cache, args.jobs)
             print(f"real: {len(real)} recordings, {sum(len(s.chord) for s in real)} frames")
-            best = hold_back_real(real, train_share, reference, best, log)
+            best = hold_back_real(
+                real, train_share, reference, best, log, cap_no_chord=args.real_no_chord
+            )
             del real
             scores = score_paths(songs, decode_all(songs, best.settings(train_share, reference)))
     print(f"chosen: {best}")
@@ -673,9 +693,11 @@ def main(argv: list[str] | None = None) -> int:
                     else ""
                 )
                 + (
-                    f", then each rare quality's and N's until none is over its cap on the "
-                    f"frames with harmonic content of the unlabelled real recordings of "
-                    f"{args.real}"
+                    ", then each rare quality's"
+                    + (" and N's" if args.real_no_chord else "")
+                    + " until none is over its cap on the "
+                    + ("frames with harmonic content of the " if args.real_no_chord else "")
+                    + f"unlabelled real recordings of {args.real}"
                     if args.hold_back and args.real is not None
                     else ""
                 ),

@@ -405,12 +405,20 @@ def test_the_real_music_hold_back_caps_no_chord_where_the_gate_hears_harmony():
     train_share = np.full(len(names), 1.0 / len(names))
     start = tune_decoder.Calibration(prior_strength=0.0, reference_strength=0.0)
     settings = start.settings(train_share, reference)
-    assert tune_decoder.call_shares([song], settings)[n] == pytest.approx(1 / 3, abs=0.02)
-    # the gated frames are not counted: with no gate, N has half the time
+    shares = tune_decoder.call_shares([song], settings, tonal_only=True)
+    assert shares[n] == pytest.approx(1 / 3, abs=0.02)
+    # the gated frames are not counted: over all frames, or with no gate, N has half the time
+    assert tune_decoder.call_shares([song], settings)[n] == pytest.approx(0.5, abs=0.02)
     ungated = dataclasses.replace(song, tonal=None)
-    assert tune_decoder.call_shares([ungated], settings)[n] == pytest.approx(0.5, abs=0.02)
-    cal = tune_decoder.hold_back_real([song], train_share, reference, start, lambda m: None)
-    after = tune_decoder.call_shares([song], cal.settings(train_share, reference))
+    shares = tune_decoder.call_shares([ungated], settings, tonal_only=True)
+    assert shares[n] == pytest.approx(0.5, abs=0.02)
+    # without cap_no_chord N is left alone
+    kept = tune_decoder.hold_back_real([song], train_share, reference, start, lambda m: None)
+    assert kept.quality_bias is None or not np.any(kept.quality_bias)
+    cal = tune_decoder.hold_back_real(
+        [song], train_share, reference, start, lambda m: None, cap_no_chord=True
+    )
+    after = tune_decoder.call_shares([song], cal.settings(train_share, reference), tonal_only=True)
     assert after[n] <= tune_decoder.SHARE_FACTOR * reference[n]
     bias = np.array(cal.quality_bias)
     assert bias[n] < 0
