@@ -21,6 +21,7 @@ from typing import Any
 from keras import ops
 
 __all__ = [
+    "confident_target_loss",
     "TVERSKY_SMOOTH",
     "chroma_probabilities",
     "consistency_loss",
@@ -237,3 +238,35 @@ def consistency_loss(probs: Any, mapped: Any, weights: Any) -> Any:
     """
     diff = ops.cast(probs, "float32") - ops.cast(mapped, "float32")
     return masked_mean(ops.sum(diff * diff, axis=-1), weights)
+
+
+def confident_target_loss(probs: Any, mapped: Any, weights: Any, threshold: float) -> Any:
+    """Return the consistency of two views as hard targets where one view is confident.
+
+    Where a view's largest probability is at least `threshold`, its class is a fixed target
+    (no gradient flows into the view that sets it) for the other view's cross-entropy, both
+    ways; the mean is over all weighted frames, so unconfident frames add 0. Unlike
+    :func:`consistency_loss`, this is not lowered by making both views flat: it only ever
+    sharpens the view that does not set the target (FixMatch, Sohn et al. 2020).
+
+    Parameters
+    ----------
+    probs, mapped : tensor, shape (batch, frames, classes)
+        One head's probabilities of a view, and those of its pitch-shifted partner mapped back
+        to the same classes.
+    weights : tensor, shape (batch, frames)
+        Frame weights (in-song frames 1, padding 0).
+    threshold : float
+        The probability a view's top class needs to set a target, in (0, 1).
+    """
+    probs = ops.cast(probs, "float32")
+    mapped = ops.cast(mapped, "float32")
+
+    def one_way(source: Any, other: Any) -> Any:
+        source = ops.stop_gradient(source)
+        target = ops.one_hot(ops.argmax(source, axis=-1), int(source.shape[-1]))
+        confident = ops.cast(ops.max(source, axis=-1) >= threshold, "float32")
+        cross_entropy = -ops.sum(target * ops.log(ops.maximum(other, 1e-7)), axis=-1)
+        return masked_mean(cross_entropy * confident, weights)
+
+    return 0.5 * (one_way(probs, mapped) + one_way(mapped, probs))

@@ -153,6 +153,13 @@ class TrainConfig:
         teach steadiness under transposition beyond their confident parts. 0 turns it off.
     consistency_shift : int
         Largest extra shift ``|d|`` of a consistency pair, in semitones (1..6).
+    consistency_threshold : float or None
+        With a value in (0, 1), the chord head's consistency term is
+        :func:`models.losses.confident_target_loss` instead of the squared difference: where
+        one view's top class has at least this probability, it is a fixed target for the
+        other view's cross-entropy. The squared difference is also met by two flat views, so
+        it teaches hedging on audio the labels do not cover; this target only sharpens.
+        None (default) keeps the squared difference.
     unlabelled_no_chord : float or None
         Cap on the mean no-chord probability of the chord head over a batch's unlabelled frames
         (in-song frames whose chord target is masked): ``UNLABELLED_NO_CHORD_WEIGHT`` times the
@@ -193,6 +200,7 @@ class TrainConfig:
     quality_weight: float = 0.0
     consistency_weight: float = 0.0
     consistency_shift: int = 3
+    consistency_threshold: float | None = None
     unlabelled_no_chord: float | None = None
     init: str | None = None
     validation_fraction: float = 0.1
@@ -218,6 +226,10 @@ class TrainConfig:
             raise ValueError(f"consistency_weight must be >= 0, got {self.consistency_weight}")
         if not 1 <= self.consistency_shift <= 6:
             raise ValueError(f"consistency_shift must be in 1..6, got {self.consistency_shift}")
+        if self.consistency_threshold is not None and not 0.0 < self.consistency_threshold < 1.0:
+            raise ValueError(
+                f"consistency_threshold must be in (0, 1), got {self.consistency_threshold}"
+            )
         if self.unlabelled_no_chord is not None and not 0.0 <= self.unlabelled_no_chord <= 1.0:
             raise ValueError(
                 f"unlabelled_no_chord must be in [0, 1], got {self.unlabelled_no_chord}"
@@ -677,16 +689,23 @@ def consistency_tables(max_shift: int) -> dict[str, np.ndarray]:
     return {head: np.stack([r[head] for r in rows]) for head in HEADS}
 
 
-def _consistency(logits: dict[str, Any], shifts: Any, mask: Any, max_shift: int) -> Any:
+def _consistency(
+    logits: dict[str, Any],
+    shifts: Any,
+    mask: Any,
+    max_shift: int,
+    threshold: float | None = None,
+) -> Any:
     """Return the consistency loss of a batch of pairs (see ``TrainConfig.consistency_weight``).
 
     The batch holds ``n = len(shifts)`` first views, then their ``n`` partners, partner ``i``
-    shifted ``shifts[i]`` semitones further than view ``i``.
+    shifted ``shifts[i]`` semitones further than view ``i``. With `threshold` the chord head's
+    term is :func:`models.losses.confident_target_loss` (``TrainConfig.consistency_threshold``).
     """
     import tensorflow as tf
     from keras import ops
 
-    from models.losses import chroma_probabilities, consistency_loss
+    from models.losses import chroma_probabilities, confident_target_loss, consistency_loss
 
     n = tf.shape(shifts)[0]
     rows = shifts + max_shift
@@ -697,7 +716,10 @@ def _consistency(logits: dict[str, Any], shifts: Any, mask: Any, max_shift: int)
         probs = chroma_probabilities(z) if head in _VECTOR_HEADS else ops.softmax(z, axis=-1)
         index = tf.gather(tf.constant(table), rows)
         mapped = tf.gather(probs[n : 2 * n], index, axis=2, batch_dims=1)
-        total = total + consistency_loss(probs[:n], mapped, mask[:n])
+        if head == "chord" and threshold is not None:
+            total = total + confident_target_loss(probs[:n], mapped, mask[:n], threshold)
+        else:
+            total = total + consistency_loss(probs[:n], mapped, mask[:n])
     return total / len(tables)
 
 
@@ -732,7 +754,13 @@ def _make_steps(
     def training_values(logits: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         values = losses_and_counts(logits, b)
         if tc.consistency_weight > 0:
-            c = _consistency(logits, b["pair_shift"], b["mask"], tc.consistency_shift)
+            c = _consistency(
+                logits,
+                b["pair_shift"],
+                b["mask"],
+                tc.consistency_shift,
+                tc.consistency_threshold,
+            )
             values["consistency"] = c
             values["loss"] = values["loss"] + tc.consistency_weight * c
         if tc.unlabelled_no_chord is not None:

@@ -101,3 +101,25 @@ def test_gradients_stay_finite_for_saturated_right_answers(gamma):
         grad = tape.gradient(value, var).numpy()
         assert np.isfinite(grad).all()
         assert 0.0 <= float(value) <= 1.01 * losses.FOCAL_FLOOR**gamma
+
+
+def test_confident_targets_teach_only_where_a_view_is_sure_and_never_flatten_it():
+    import tensorflow as tf
+
+    # frame 0: view a sure of class 0 (0.9), view b hedges; frame 1: both unsure; frame 2: padding
+    a = np.array([[[0.9, 0.05, 0.05], [0.4, 0.3, 0.3], [0.9, 0.05, 0.05]]], dtype=np.float32)
+    b = np.array([[[0.5, 0.25, 0.25], [0.3, 0.4, 0.3], [0.05, 0.9, 0.05]]], dtype=np.float32)
+    weights = np.array([[1.0, 1.0, 0.0]], dtype=np.float32)
+    value = float(losses.confident_target_loss(a, b, weights, 0.8))
+    # only frame 0 teaches, one way (a's class 0 for b): -ln 0.5, halved, over 2 in-song frames
+    assert value == pytest.approx(0.5 * -math.log(0.5) / 2, rel=1e-5)
+    assert float(losses.confident_target_loss(a, b, weights, 0.95)) == 0.0
+    # two flat views: the squared difference is 0 and so is this loss, but a sure view against
+    # a flat one pulls the flat one towards its class, never the sure one towards flat
+    pa, pb = tf.Variable(a), tf.Variable(b)
+    with tf.GradientTape() as tape:
+        loss = losses.confident_target_loss(pa, pb, weights, 0.8)
+    grad_a, grad_b = tape.gradient(loss, [pa, pb])
+    assert grad_a is None or not np.any(grad_a.numpy())
+    assert grad_b.numpy()[0, 0, 0] < 0  # raising b's class-0 probability lowers the loss
+    assert not np.any(grad_b.numpy()[0, 1:])

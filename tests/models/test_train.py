@@ -511,6 +511,17 @@ def test_consistency_is_zero_for_a_partner_that_hears_the_shift_and_not_otherwis
     assert loss(shifts) == pytest.approx(0.0, abs=1e-6)
     assert loss(-shifts) > 0.01 and loss(shifts - np.sign(shifts)) > 0.01
 
+    # with a threshold the chord head's term is a cross-entropy: a partner that hears the shift
+    # still scores lower than one that does not, and a threshold above every frame's top class
+    # leaves only the other heads' squared differences
+    def thresholded(shift_values, threshold):
+        logits = {h: np.concatenate([first[h], partner[h]]) for h in HEADS}
+        shift_values = np.asarray(shift_values, np.int32)
+        return float(_consistency(logits, shift_values, mask, 3, threshold))
+
+    assert thresholded(shifts, 0.01) < thresholded(-shifts, 0.01)
+    assert thresholded(shifts, 0.999) == pytest.approx(0.0, abs=1e-6)
+
 
 def test_the_no_chord_cap_counts_only_unlabelled_in_song_frames():
     from theory.vocabulary import N_CLASS, N_CLASSES
@@ -550,6 +561,8 @@ def test_a_pair_batch_holds_each_example_twice_the_partner_shifted_with_its_labe
         np.testing.assert_array_equal(b["mask"][i], b["mask"][2 + i])
     with pytest.raises(ValueError, match="consistency_shift"):
         TrainConfig(consistency_weight=1.0, consistency_shift=7)
+    with pytest.raises(ValueError, match="consistency_threshold"):
+        TrainConfig(consistency_weight=1.0, consistency_threshold=1.0)
 
 
 @pytest.mark.slow
@@ -559,3 +572,14 @@ def test_training_with_the_consistency_loss_reports_it_and_lowers_it(synth, tmp_
     history = [h["consistency"] for h in result.history]
     assert all(math.isfinite(v) and v >= 0 for v in history)
     assert history[-1] < history[0]
+
+
+@pytest.mark.slow
+def test_training_with_confident_consistency_targets_runs_and_reports_them(synth, tmp_path):
+    config = _config(1, consistency_weight=1.0, consistency_threshold=0.05)
+    result = train(synth, out_dir=tmp_path / "run", config=config, cache_dir=tmp_path / "c")
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["train"][
+        "consistency_threshold"
+    ] == pytest.approx(0.05)
+    value = result.history[-1]["consistency"]
+    assert math.isfinite(value) and value > 0  # the chord head's targets are hard: never 0
