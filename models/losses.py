@@ -249,15 +249,8 @@ def confident_target_loss(probs: Any, mapped: Any, weights: Any, threshold: floa
     :func:`consistency_loss`, this is not lowered by making both views flat: it only ever
     sharpens the view that does not set the target (FixMatch, Sohn et al. 2020).
 
-    Parameters
-    ----------
-    probs, mapped : tensor, shape (batch, frames, classes)
-        One head's probabilities of a view, and those of its pitch-shifted partner mapped back
-        to the same classes.
-    weights : tensor, shape (batch, frames)
-        Frame weights (in-song frames 1, padding 0).
-    threshold : float
-        The probability a view's top class needs to set a target, in (0, 1).
+    `probs`, `mapped` and `weights` are as in :func:`consistency_loss`; `threshold`, in
+    (0, 1), is the probability a view's top class needs to set a target.
     """
     probs = ops.cast(probs, "float32")
     mapped = ops.cast(mapped, "float32")
