@@ -21,9 +21,9 @@ from typing import Any
 from keras import ops
 
 __all__ = [
-    "confident_target_loss",
     "TVERSKY_SMOOTH",
     "chroma_probabilities",
+    "confident_target_loss",
     "consistency_loss",
     "focal_loss",
     "focal_tversky_loss",

@@ -225,8 +225,13 @@ def decode_all(songs: list[SongOutput], settings: DecoderSettings) -> list:
     return paths
 
 
-def load_outputs(model_dir: Path, data: list[Path], cache: Path, jobs: int) -> list[SongOutput]:
-    """Model outputs and frame targets of every song under the data folders (cached)."""
+def load_outputs(
+    model_dir: Path, data: list[Path], cache: Path, jobs: int, *, gate: bool = False
+) -> list[SongOutput]:
+    """Model outputs and frame targets of every song under the data folders (cached).
+
+    With `gate`, each song's ``tonal`` frames too (the pipeline's no-harmonic-content gate).
+    """
     from chordcli.gate import gated_frames
     from models.chordnet import load_chordnet_backend
 
@@ -268,7 +273,7 @@ def load_outputs(model_dir: Path, data: list[Path], cache: Path, jobs: int) -> l
                 key=arrays["key"].astype(np.float32),
                 ref_chord=song.targets.chord,
                 ref_bass=song.targets.bass,
-                tonal=~gated_frames(song.features, config=backend.cqt_config),
+                tonal=~gated_frames(song.features, config=backend.cqt_config) if gate else None,
             )
         )
     return outputs
@@ -641,7 +646,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.hold_back:
         best, scores = hold_back(songs, train_share, reference, best, log)
         if args.real is not None:
-            real = load_outputs(args.model, [args.real], args.cache, args.jobs)
+            real = load_outputs(
+                args.model, [args.real], args.cache, args.jobs, gate=args.real_no_chord
+            )
             print(f"real: {len(real)} recordings, {sum(len(s.chord) for s in real)} frames")
             best = hold_back_real(
                 real, train_share, reference, best, log, cap_no_chord=args.real_no_chord
