@@ -240,7 +240,9 @@ def consistency_loss(probs: Any, mapped: Any, weights: Any) -> Any:
     return masked_mean(ops.sum(diff * diff, axis=-1), weights)
 
 
-def confident_target_loss(probs: Any, mapped: Any, weights: Any, threshold: float) -> Any:
+def confident_target_loss(
+    probs: Any, mapped: Any, weights: Any, threshold: float, ignore_class: int | None = None
+) -> Any:
     """Return the consistency of two views as hard targets where one view is confident.
 
     Where a view's largest probability is at least `threshold`, its class is a fixed target
@@ -250,15 +252,21 @@ def confident_target_loss(probs: Any, mapped: Any, weights: Any, threshold: floa
     sharpens the view that does not set the target (FixMatch, Sohn et al. 2020).
 
     `probs`, `mapped` and `weights` are as in :func:`consistency_loss`; `threshold`, in
-    (0, 1), is the probability a view's top class needs to set a target.
+    (0, 1), is the probability a view's top class needs to set a target. A frame whose top
+    class is `ignore_class` sets no target (the chord head passes ``N``: on unlabelled
+    recordings a confident no-chord in one view would teach the other view no-chord, and the
+    network drifts to calling ``N`` on real music).
     """
     probs = ops.cast(probs, "float32")
     mapped = ops.cast(mapped, "float32")
 
     def one_way(source: Any, other: Any) -> Any:
         source = ops.stop_gradient(source)
-        target = ops.one_hot(ops.argmax(source, axis=-1), int(source.shape[-1]))
+        top = ops.argmax(source, axis=-1)
+        target = ops.one_hot(top, int(source.shape[-1]))
         confident = ops.cast(ops.max(source, axis=-1) >= threshold, "float32")
+        if ignore_class is not None:
+            confident = confident * ops.cast(top != ignore_class, "float32")
         cross_entropy = -ops.sum(target * ops.log(ops.maximum(other, 1e-7)), axis=-1)
         return masked_mean(cross_entropy * confident, weights)
 

@@ -158,7 +158,8 @@ class TrainConfig:
         :func:`models.losses.confident_target_loss` instead of the squared difference: where
         one view's top class has at least this probability, it is a fixed target for the
         other view's cross-entropy. The squared difference is also met by two flat views, so
-        it teaches hedging on audio the labels do not cover; this target only sharpens.
+        it teaches hedging on audio the labels do not cover; this target only sharpens. A
+        confident ``N`` sets no target (it would spread no-chord over unlabelled recordings).
         None (default) keeps the squared difference.
     unlabelled_no_chord : float or None
         Cap on the mean no-chord probability of the chord head over a batch's unlabelled frames
@@ -706,6 +707,7 @@ def _consistency(
     from keras import ops
 
     from models.losses import chroma_probabilities, confident_target_loss, consistency_loss
+    from theory.vocabulary import N_CLASS
 
     n = tf.shape(shifts)[0]
     rows = shifts + max_shift
@@ -717,7 +719,9 @@ def _consistency(
         index = tf.gather(tf.constant(table), rows)
         mapped = tf.gather(probs[n : 2 * n], index, axis=2, batch_dims=1)
         if head == "chord" and threshold is not None:
-            total = total + confident_target_loss(probs[:n], mapped, mask[:n], threshold)
+            total = total + confident_target_loss(
+                probs[:n], mapped, mask[:n], threshold, ignore_class=N_CLASS
+            )
         else:
             total = total + consistency_loss(probs[:n], mapped, mask[:n])
     return total / len(tables)

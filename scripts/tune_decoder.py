@@ -446,7 +446,7 @@ GRIDS = {
     "prior_strength": (0.5, 0.75, 1.0),
     "reference_strength": (0.25, 0.5, 0.75, 1.0),
     "rare_strength": (None, 1.0, 1.25, 1.5),
-    "no_chord_bias": (-2.0, -1.0, 0.0),
+    "no_chord_bias": (-4.0, -3.0, -2.0, -1.0, 0.0),
     "tone_weight": (0.0, 1.0, 2.0, 3.0, 4.0),
     "bass_weight": (-0.5, 0.0, 0.5),
     "bass_root_min_prob": (None, 0.35),
@@ -590,6 +590,10 @@ def main(argv: list[str] | None = None) -> int:
         "per quality; no search",
     )
     args = parser.parse_args(argv)
+    if args.real is not None and not args.hold_back:
+        parser.error("--real needs --hold-back")
+    if args.real_no_chord and args.real is None:
+        parser.error("--real-no-chord needs --real")
 
     from chordcli.corpus.billboard import billboard_quality_shares
 

@@ -123,3 +123,17 @@ def test_confident_targets_teach_only_where_a_view_is_sure_and_never_flatten_it(
     assert grad_a is None or not np.any(grad_a.numpy())
     assert grad_b.numpy()[0, 0, 0] < 0  # raising b's class-0 probability lowers the loss
     assert not np.any(grad_b.numpy()[0, 1:])
+
+
+def test_an_ignored_class_sets_no_confident_target_but_can_still_be_taught_against():
+    # frame 0: view a sure of class 2 (ignored), b hedges; frame 1: b sure of class 0, a says 2
+    a = np.array([[[0.05, 0.05, 0.9], [0.1, 0.1, 0.8]]], dtype=np.float32)
+    b = np.array([[[0.3, 0.3, 0.4], [0.9, 0.05, 0.05]]], dtype=np.float32)
+    weights = np.ones((1, 2), dtype=np.float32)
+    plain = float(losses.confident_target_loss(a, b, weights, 0.75))
+    ignored = float(losses.confident_target_loss(a, b, weights, 0.75, ignore_class=2))
+    # without ignoring: a teaches b class 2 on both frames, b teaches a class 0 on frame 1
+    expected_plain = 0.5 * (-math.log(0.4) - math.log(0.05) - math.log(0.1)) / 2
+    assert plain == pytest.approx(expected_plain, rel=1e-5)
+    # ignoring class 2: only b's confident class 0 on frame 1 remains, pulling a away from 2
+    assert ignored == pytest.approx(0.5 * -math.log(0.1) / 2, rel=1e-5)

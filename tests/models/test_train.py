@@ -304,6 +304,21 @@ def _tune_decoder():
     return tune_decoder
 
 
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--real", "r"], "--real needs --hold-back"),
+        (["--hold-back", "--real-no-chord"], "--real-no-chord needs --real"),
+    ],
+)
+def test_tune_decoder_refuses_real_music_options_it_would_ignore(tmp_path, capsys, extra, message):
+    tune_decoder = _tune_decoder()
+    with pytest.raises(SystemExit) as exit_info:
+        tune_decoder.main([str(tmp_path), "--data", str(tmp_path), *extra])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_tune_decoder_writes_a_decoder_section_the_backend_loads(synth, tmp_path, capsys):
     from theory.calibrate import calibrated_log_prior
