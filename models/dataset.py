@@ -905,7 +905,10 @@ def split_songs(
     A song goes to validation when a hash of its file name and `seed` falls below
     `validation_fraction`; the split is stable across runs and does not depend on which other
     songs are present. With two or more songs and a positive fraction, at least one song is
-    held out and at least one kept for training.
+    held out and at least one kept for training. A song without a single frame labelled with
+    a chord (an unlabelled recording: ``X`` throughout, or ``X`` and the ``N`` of
+    ``scripts/pseudo_label.py --gate``) always stays in training when some other song can be
+    held out: validation could only score its no-chord stretches.
 
     Parameters
     ----------
@@ -928,7 +931,15 @@ def split_songs(
         text = f"{seed}:{Path(song.name).name}".encode()
         return int(hashlib.sha256(text).hexdigest()[:12], 16) / 16**12
 
-    scores = [score(s) for s in songs]
+    def has_chord(song: SongLabels) -> bool:
+        chord = np.asarray(song.targets.chord)
+        return bool(np.any((chord >= 0) & (chord < N_CLASS)))
+
+    labelled = [has_chord(s) for s in songs]
+    if any(labelled):
+        scores = [score(s) if c else 2.0 for s, c in zip(songs, labelled, strict=True)]
+    else:
+        scores = [score(s) for s in songs]
     val = [s for s, x in zip(songs, scores, strict=True) if x < validation_fraction]
     train = [s for s, x in zip(songs, scores, strict=True) if x >= validation_fraction]
     if validation_fraction > 0 and len(songs) >= 2:
@@ -994,7 +1005,7 @@ def inverted_frames(targets: FrameTargets) -> np.ndarray:
     """Frames labelled with a chord whose bass is not its root (an inversion), bool."""
     chord = np.asarray(targets.chord)
     bass = np.asarray(targets.bass)
-    is_chord = (chord >= 0) & (chord < N_CLASS - 1)
+    is_chord = (chord >= 0) & (chord < N_CLASS)
     root = np.where(is_chord, chord // N_QUALITIES, -1)
     return is_chord & (bass >= 0) & (bass < 12) & (bass != root)
 

@@ -167,6 +167,13 @@ class TrainConfig:
         excess is added to the loss. The consistency loss is met trivially by calling ``N`` in
         both views, so without a cap unlabelled real recordings drift towards no-chord. None
         (default) adds nothing.
+    unlabelled_chord_weight : float
+        Weight of a per-frame "some chord" loss on the unlabelled frames, the mean of
+        ``-log(1 - P(N))`` (:func:`_unlabelled_chord_loss`). Meant for unlabelled recordings
+        whose stretches without harmonic content are labelled ``N``
+        (``scripts/pseudo_label.py --unlabelled --gate``), so that what stays unlabelled
+        holds harmonic content: unlike the mean cap it pushes each frame, not the batch
+        average. 0 (default) adds nothing.
     init : str or None
         Weights directory (or bundled model name, e.g. ``chordnet-v1``) whose weights start
         the run instead of a random initialisation (fine-tuning). Its network and CQT settings
@@ -203,6 +210,7 @@ class TrainConfig:
     consistency_shift: int = 3
     consistency_threshold: float | None = None
     unlabelled_no_chord: float | None = None
+    unlabelled_chord_weight: float = 0.0
     init: str | None = None
     validation_fraction: float = 0.1
     patience: int = 10
@@ -234,6 +242,10 @@ class TrainConfig:
         if self.unlabelled_no_chord is not None and not 0.0 <= self.unlabelled_no_chord <= 1.0:
             raise ValueError(
                 f"unlabelled_no_chord must be in [0, 1], got {self.unlabelled_no_chord}"
+            )
+        if self.unlabelled_chord_weight < 0:
+            raise ValueError(
+                f"unlabelled_chord_weight must be >= 0, got {self.unlabelled_chord_weight}"
             )
         if self.consistency_weight > 0 and self.batch_size < 2:
             raise ValueError("a consistency loss needs batch_size >= 2 (pairs of views)")
@@ -747,6 +759,24 @@ def _no_chord_excess(chord_logits: Any, b: dict[str, Any], cap: float) -> Any:
     return ops.relu(mean - cap)
 
 
+def _unlabelled_chord_loss(chord_logits: Any, b: dict[str, Any]) -> Any:
+    """Return the mean of ``-log(1 - P(N))`` over the unlabelled in-song frames.
+
+    Unlabelled frames are as in :func:`_no_chord_excess`; ``1 - P(N)`` is the probability of
+    some chord, computed from the logits without forming it (a sure ``N`` gives a large,
+    finite loss). A batch without unlabelled frames gives 0.
+    """
+    from keras import ops
+
+    from theory.vocabulary import N_CLASS, N_CLASSES
+
+    assert N_CLASS == N_CLASSES - 1  # N is the last class
+    logits = ops.cast(chord_logits, "float32")
+    per_frame = ops.logsumexp(logits, axis=-1) - ops.logsumexp(logits[..., :N_CLASS], axis=-1)
+    unlabelled = b["mask"] * ops.cast(b["chord"] < 0, "float32")
+    return ops.sum(per_frame * unlabelled) / ops.maximum(ops.sum(unlabelled), 1.0)
+
+
 def _make_steps(
     model: Any, optimizer: Any, cfg: ChordNetConfig, tc: TrainConfig = DEFAULT_TRAIN
 ) -> tuple[Any, Any]:
@@ -771,6 +801,10 @@ def _make_steps(
             excess = _no_chord_excess(logits["chord"], b, tc.unlabelled_no_chord)
             values["no_chord_excess"] = excess
             values["loss"] = values["loss"] + UNLABELLED_NO_CHORD_WEIGHT * excess
+        if tc.unlabelled_chord_weight > 0:
+            some_chord = _unlabelled_chord_loss(logits["chord"], b)
+            values["unlabelled_chord"] = some_chord
+            values["loss"] = values["loss"] + tc.unlabelled_chord_weight * some_chord
         return values
 
     spec = {

@@ -23,7 +23,10 @@ stays on audio that training never used.
 
 With ``--unlabelled SECONDS`` no model runs: every recording is written as ``X`` segments of
 that length, which give training examples over the whole recording but no labels, for the
-pitch-shift consistency loss alone (``"consistency_weight"``, ``docs/model.md``).
+pitch-shift consistency loss alone (``"consistency_weight"``, ``docs/model.md``). With
+``--gate`` as well, the stretches that the no-harmonic-content gate (:mod:`chordcli.gate`)
+finds become ``N``: what stays ``X`` then holds harmonic content, which the training option
+``"unlabelled_chord_weight"`` teaches is some chord, not no-chord.
 
 Writes ``OUT/<package>/<file>`` (a symbolic link to the recording) and ``OUT/<package>/<stem>.lab``
 beside it, so ``chordcli train OUT`` reads them, and prints the kept share per package.
@@ -144,6 +147,19 @@ def unlabelled(duration_s: float, segment_s: float) -> list[ChordSegment]:
     return [ChordSegment(a, b, "X") for a, b in itertools.pairwise(edges) if b > a]
 
 
+def gated(source: Path, segments: list[ChordSegment]) -> list[ChordSegment]:
+    """`segments` with ``N`` over the stretches of `source` that hold no harmonic content."""
+    from chordcli.audio import load_audio
+    from chordcli.gate import gate_segments, gated_frames
+    from models.cqt import DEFAULT_CQT, cqt
+
+    audio = load_audio(source, sample_rate_hz=DEFAULT_CQT.sample_rate_hz)
+    features = cqt(audio.samples, sample_rate_hz=audio.sample_rate_hz, config=DEFAULT_CQT)
+    non_harmonic = gated_frames(features, config=DEFAULT_CQT)
+    out = gate_segments(segments, non_harmonic, frames_per_second=DEFAULT_CQT.frames_per_second)
+    return [ChordSegment(round(s.start_s, 3), round(s.end_s, 3), s.label) for s in out]
+
+
 def label_recording(
     source: Path, folder: Path, backend, args: argparse.Namespace, qualities: np.ndarray
 ) -> list[ChordSegment]:
@@ -212,15 +228,20 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip recordings longer than this")  # fmt: skip
     parser.add_argument("--unlabelled", type=float, metavar="SECONDS",
                         help="no model: X segments of this length")  # fmt: skip
+    parser.add_argument("--gate", action="store_true",
+                        help="with --unlabelled: N where there is no harmonic content")  # fmt: skip
     args = parser.parse_args(argv)
     if 0 in args.shifts:
         parser.error("--shifts: 0 is the original itself")
     if args.unlabelled is not None and args.unlabelled <= 0:
         parser.error("--unlabelled: the segment length must be > 0 seconds")
+    if args.gate and args.unlabelled is None:
+        parser.error("--gate needs --unlabelled (a model's labels are gated already)")
 
     from bench_real import check_files
 
     from chordcli.corpus.billboard import billboard_quality_shares
+    from chordcli.lab import read_lab
     from models.backend import load_backend
 
     if args.unlabelled is None:
@@ -238,8 +259,13 @@ def main(argv: list[str] | None = None) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         if args.unlabelled is not None:
             source = args.real / name
-            segs = unlabelled(float(seconds), args.unlabelled)
-            if not (folder / source.with_suffix(".lab").name).exists():
+            lab = folder / source.with_suffix(".lab").name
+            if lab.exists():
+                segs = read_lab(lab)
+            else:
+                segs = unlabelled(float(seconds), args.unlabelled)
+                if args.gate:
+                    segs = gated(source, segs)
                 write_beside(source, folder, segs)
         else:
             segs = label_recording(args.real / name, folder, backend, args, qualities)

@@ -44,6 +44,7 @@ from models.dataset import (
     split_songs,
 )
 from theory import chord_class, chord_target, parse_chord, transpose_key, transpose_label
+from theory.vocabulary import N_CLASS
 
 FPS = 10.0  # one frame per 0.1 s keeps the tables readable
 
@@ -289,6 +290,26 @@ def test_split_is_by_song_stable_and_never_empty():
     assert len(t0) == 20 and not v0
 
 
+def test_a_recording_without_chord_labels_stays_in_training():
+    labelled = [_fake_song(f"/d/song{i}") for i in range(20)]
+    gated = frame_targets(
+        [(0.0, 2.0, "N"), (2.0, 1000.0, "X")], n_frames=100, frames_per_second=FPS
+    )
+    unlabelled = [
+        dataset.Song(name=f"/d/real{i}", features=labelled[0].features, targets=gated,
+                     onsets=np.array([0]))
+        for i in range(20)
+    ]  # fmt: skip
+    train, val = split_songs(labelled + unlabelled, validation_fraction=0.5, seed=3)
+    assert {s.name for s in val} == {
+        s.name for s in split_songs(labelled, validation_fraction=0.5, seed=3)[1]
+    }
+    assert {s.name for s in unlabelled} <= {s.name for s in train}
+    # with nothing labelled the hash decides as before
+    t, v = split_songs(unlabelled, validation_fraction=0.5, seed=3)
+    assert v and len(t) + len(v) == 20
+
+
 def test_every_x_segment_starts_an_example_but_a_held_chord_does_not():
     segments = [(0.0, 1.0, "C:maj"), (1.0, 2.0, "C:maj"), (2.0, 3.0, "X"), (3.0, 4.0, "X")]
     onsets = dataset._onsets(segments, n_frames=40, frames_per_second=10.0)
@@ -371,6 +392,9 @@ def test_inversion_power_favours_slash_chords_over_root_position_ones():
     song = _labelled_song("a", ["C:maj", "F:maj", "G:maj", "C:maj/3", "A:min/b3", "N", "X"])
     inverted = inverted_frames(song.targets)  # C/E and Am/C: 20 of 50 chord frames
     np.testing.assert_array_equal(inverted, np.repeat([0, 0, 0, 1, 1, 0, 0], 10).astype(bool))
+    last = _labelled_song("b", ["B:(3,b5,b7)/3", "B:(3,b5,b7)"])  # the last chord class
+    assert last.targets.chord[0] == N_CLASS - 1
+    np.testing.assert_array_equal(inverted_frames(last.targets), np.repeat([1, 0], 10) > 0)
     examples = [(0, 0), (0, 30), (0, 50)]
     plain = example_weights([song], examples, length_frames=10, power=1.0)
     assert plain[1] / plain[0] == pytest.approx(1.0)  # C/E is a maj frame like C

@@ -108,3 +108,28 @@ def test_labels_are_written_beside_a_link_also_when_the_link_is_there_already(tm
     pseudo_label.write_beside(source, folder, labels)
     assert (folder / "song.ogg").resolve() == source.resolve()
     assert parse_lab((folder / "song.lab").read_text()) == labels
+
+
+def test_the_gate_writes_no_chord_over_silence_and_leaves_the_harmony_unknown(tmp_path):
+    import numpy as np
+    import pytest
+    import soundfile as sf
+
+    rate = 22050
+    t = np.arange(5 * rate) / rate
+    chord = sum(0.2 * np.sin(2 * np.pi * f * t) for f in (261.63, 329.63, 392.0))
+    source = tmp_path / "song.wav"
+    sf.write(source, np.concatenate([chord, np.zeros(5 * rate)]), rate)
+    out = pseudo_label.gated(source, pseudo_label.unlabelled(10.0, 10.0))
+    assert [s.label for s in out] == ["X", "N"]
+    assert out[0].start_s == 0.0 and out[-1].end_s == 10.0
+    assert out[0].end_s == pytest.approx(5.0, abs=0.5)
+
+
+def test_gate_without_unlabelled_is_a_usage_error(tmp_path, capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as exc:
+        pseudo_label.main([str(tmp_path), "--out", str(tmp_path / "o"), "--gate"])
+    assert exc.value.code == 2
+    assert "--gate needs --unlabelled" in capsys.readouterr().err

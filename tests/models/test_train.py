@@ -32,6 +32,7 @@ from models.train import (  # noqa: E402
     _no_chord_excess,
     _pair_batch,
     _training_set,
+    _unlabelled_chord_loss,
     epoch_generator,
     epoch_order,
     load_run_config,
@@ -176,6 +177,8 @@ def test_init_starts_from_a_trained_model_with_balanced_draws_and_weights(synth,
         TrainConfig(unlabelled_share=1.5)
     with pytest.raises(ValueError, match="unlabelled_no_chord"):
         TrainConfig(unlabelled_no_chord=-0.1)
+    with pytest.raises(ValueError, match="unlabelled_chord_weight"):
+        TrainConfig(unlabelled_chord_weight=-1.0)
 
 
 @pytest.mark.slow
@@ -555,6 +558,28 @@ def test_the_no_chord_cap_counts_only_unlabelled_in_song_frames():
     assert excess(0.2) == pytest.approx(0.3, abs=1e-4)
     assert excess(0.6) == 0.0
     assert excess(0.0, chord=np.full((1, 4), 5, np.int32)) == 0.0  # nothing unlabelled
+
+
+def test_the_some_chord_loss_is_minus_log_one_minus_p_n_over_unlabelled_in_song_frames():
+    from theory.vocabulary import N_CLASS, N_CLASSES
+
+    logits = np.zeros((1, 5, N_CLASSES), dtype=np.float32)  # frame 0: every class alike
+    logits[0, 1, N_CLASS] = 200.0  # frame 1 is sure of N: large but finite
+    logits[0, 2, 7] = 20.0  # frame 2 is sure of a chord
+    logits[0, 3:, N_CLASS] = 200.0  # frame 3 labelled, frame 4 padding: neither counts
+    mask = np.array([[1, 1, 1, 1, 0]], dtype=np.float32)
+    chord = np.array([[-1, -1, -1, N_CLASS, -1]], dtype=np.int32)
+
+    def loss(chord=chord, mask=mask):
+        return float(_unlabelled_chord_loss(logits, {"mask": mask, "chord": chord}))
+
+    flat = -np.log(1.0 - 1.0 / N_CLASSES)
+    sure_n = 200.0 - np.log(N_CLASS)  # -log(N_CLASS * e^0 / e^200), to float32 precision
+    assert np.isfinite(loss())
+    assert loss() == pytest.approx((flat + sure_n + 0.0) / 3, rel=1e-4)
+    only_first = np.array([[1, 0, 0, 0, 0]], dtype=np.float32)
+    assert loss(mask=only_first) == pytest.approx(flat, rel=1e-4)
+    assert loss(chord=np.full((1, 5), 5, np.int32)) == 0.0  # nothing unlabelled
 
 
 def test_a_pair_batch_holds_each_example_twice_the_partner_shifted_with_its_labels(synth, tmp_path):
