@@ -36,7 +36,9 @@ songs floors of the criterion; ``--hold-back`` leaves the over-call penalty out 
 and then lowers the prior of each quality still called over its cap (``quality_bias``);
 ``--real DIR`` then does the same for the rare qualities (under 2 % of the reference time) on
 unlabelled real recordings, and with ``--real-no-chord`` for ``N`` too, counting only the
-frames that the pipeline's no-harmonic-content gate leaves to the decoder. ``--write`` stores
+frames that the pipeline's no-harmonic-content gate leaves to the decoder; ``--gate-data``
+scores the ``--data`` songs with that gate too, as the pipeline writes them (an ``N`` the
+gate supplies then costs the decoder nothing). ``--write`` stores
 the chosen settings and the selection record in ``config.json`` (atomically). Model outputs
 are cached in ``--cache``/posteriors.
 """
@@ -156,6 +158,8 @@ def score_paths(songs: list[SongOutput], paths: list[tuple[np.ndarray, np.ndarra
     exact class; ``acc_class`` the mean recall of the qualities (and N) with reference time;
     ``inv_root`` the root accuracy on frames whose reference bass is not its root; ``share``
     the share of time each quality and N are called (``ref_share``: in the references).
+    A song with ``tonal`` frames is scored as the pipeline writes it: ``N`` (no bass) over the
+    frames its no-harmonic-content gate finds.
     """
     keys = ("root", "majmin", "majmin_inv", "sevenths", "tetrads", "accuracy", "inv_root")
     tot = dict.fromkeys(keys, 0.0)
@@ -164,6 +168,9 @@ def score_paths(songs: list[SongOutput], paths: list[tuple[np.ndarray, np.ndarra
     ref_q = np.zeros(N_QUALITIES + 1)
     est_q = np.zeros(N_QUALITIES + 1)
     for song, (path, bass_pc) in zip(songs, paths, strict=True):
+        if song.tonal is not None:
+            path = np.where(song.tonal, path, N_CLASS)
+            bass_pc = np.where(song.tonal, bass_pc, BASS_NONE)
         ok = song.ref_chord >= 0
         ref, est, rbass, ebass = song.ref_chord[ok], path[ok], song.ref_bass[ok], bass_pc[ok]
         eq_root = _ROOTS[ref] == _ROOTS[est]
@@ -576,6 +583,12 @@ def main(argv: list[str] | None = None) -> int:
         "pipeline's gate leaves to the decoder) and cap N there too",
     )
     parser.add_argument(
+        "--gate-data",
+        action="store_true",
+        help="score the --data songs as the pipeline writes them: N over the frames its "
+        "no-harmonic-content gate finds",
+    )
+    parser.add_argument(
         "--guard",
         type=Path,
         metavar="CONFIG",
@@ -607,7 +620,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         sys.exit(f"'{config_path}' has no decoder.quality_share: pass --train-data")
     reference, hours = billboard_quality_shares(args.billboard)
-    songs = load_outputs(args.model, args.data, args.cache, args.jobs)
+    songs = load_outputs(args.model, args.data, args.cache, args.jobs, gate=args.gate_data)
     print(f"{len(songs)} songs, {sum(len(s.ref_chord) for s in songs)} frames")
     if args.report:
         systems = {}

@@ -383,6 +383,27 @@ def _unlabelled_song(tune_decoder, leanings: list[tuple[slice, str, float]], *, 
     )  # fmt: skip
 
 
+def test_with_the_gate_a_song_is_scored_as_the_pipeline_writes_it():
+    import dataclasses
+
+    from theory.vocabulary import N_CLASS
+
+    tune_decoder = _tune_decoder()
+    c_maj = 0  # C:maj, root C
+    ref = np.full(400, c_maj)
+    ref[:100] = N_CLASS  # silence before the song
+    bass = np.where(ref == N_CLASS, 12, 0)
+    song = dataclasses.replace(_unlabelled_song(tune_decoder, []), ref_chord=ref, ref_bass=bass)
+    path = (np.full(400, c_maj), np.zeros(400, dtype=int))  # the decoder hears C throughout
+    plain = tune_decoder.score_paths([song], [path])
+    assert plain["majmin"] == pytest.approx(0.75) and plain["majmin_inv"] == pytest.approx(0.75)
+    tonal = np.ones(400, dtype=bool)
+    tonal[:100] = False  # the gate finds the silence
+    gated = tune_decoder.score_paths([dataclasses.replace(song, tonal=tonal)], [path])
+    assert gated["majmin"] == 1.0 and gated["majmin_inv"] == 1.0
+    assert gated["share"][-1] == pytest.approx(0.25)  # N called a quarter of the time
+
+
 def _reference(names, **shares) -> np.ndarray:
     reference = np.full(len(names), 1e-3)
     for name, share in shares.items():
