@@ -931,15 +931,9 @@ def split_songs(
         text = f"{seed}:{Path(song.name).name}".encode()
         return int(hashlib.sha256(text).hexdigest()[:12], 16) / 16**12
 
-    def has_chord(song: SongLabels) -> bool:
-        chord = np.asarray(song.targets.chord)
-        return bool(np.any((chord >= 0) & (chord < N_CLASS)))
-
-    labelled = [has_chord(s) for s in songs]
-    if any(labelled):
-        scores = [score(s) if c else 2.0 for s, c in zip(songs, labelled, strict=True)]
-    else:
-        scores = [score(s) for s in songs]
+    labelled = [bool(_chord_frames(s.targets.chord).any()) for s in songs]
+    anything = any(labelled)  # with nothing labelled the hash decides for every song
+    scores = [score(s) if c or not anything else 2.0 for s, c in zip(songs, labelled, strict=True)]
     val = [s for s, x in zip(songs, scores, strict=True) if x < validation_fraction]
     train = [s for s, x in zip(songs, scores, strict=True) if x >= validation_fraction]
     if validation_fraction > 0 and len(songs) >= 2:
@@ -1001,11 +995,17 @@ def _group_weights(groups: Sequence[np.ndarray], power: float) -> np.ndarray:
     return weights
 
 
+def _chord_frames(chord: np.ndarray) -> np.ndarray:
+    """Frames whose class is a chord: neither masked (negative) nor ``N``, bool."""
+    chord = np.asarray(chord)
+    return (chord >= 0) & (chord < N_CLASS)
+
+
 def inverted_frames(targets: FrameTargets) -> np.ndarray:
     """Frames labelled with a chord whose bass is not its root (an inversion), bool."""
     chord = np.asarray(targets.chord)
     bass = np.asarray(targets.bass)
-    is_chord = (chord >= 0) & (chord < N_CLASS)
+    is_chord = _chord_frames(chord)
     root = np.where(is_chord, chord // N_QUALITIES, -1)
     return is_chord & (bass >= 0) & (bass < 12) & (bass != root)
 

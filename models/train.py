@@ -743,6 +743,13 @@ def _consistency(
 UNLABELLED_NO_CHORD_WEIGHT = 10.0
 
 
+def _unlabelled_frames(b: dict[str, Any]) -> Any:
+    """Return 1 on a batch's in-song frames (``mask``) whose chord target is masked, else 0."""
+    from keras import ops
+
+    return b["mask"] * ops.cast(b["chord"] < 0, "float32")
+
+
 def _no_chord_excess(chord_logits: Any, b: dict[str, Any], cap: float) -> Any:
     """Return how far the mean no-chord probability of the unlabelled frames exceeds `cap`.
 
@@ -754,7 +761,7 @@ def _no_chord_excess(chord_logits: Any, b: dict[str, Any], cap: float) -> Any:
     from theory.vocabulary import N_CLASS
 
     p_n = ops.softmax(ops.cast(chord_logits, "float32"), axis=-1)[..., N_CLASS]
-    unlabelled = b["mask"] * ops.cast(b["chord"] < 0, "float32")
+    unlabelled = _unlabelled_frames(b)
     mean = ops.sum(p_n * unlabelled) / ops.maximum(ops.sum(unlabelled), 1.0)
     return ops.relu(mean - cap)
 
@@ -773,7 +780,7 @@ def _unlabelled_chord_loss(chord_logits: Any, b: dict[str, Any]) -> Any:
     assert N_CLASS == N_CLASSES - 1  # N is the last class
     logits = ops.cast(chord_logits, "float32")
     per_frame = ops.logsumexp(logits, axis=-1) - ops.logsumexp(logits[..., :N_CLASS], axis=-1)
-    unlabelled = b["mask"] * ops.cast(b["chord"] < 0, "float32")
+    unlabelled = _unlabelled_frames(b)
     return ops.sum(per_frame * unlabelled) / ops.maximum(ops.sum(unlabelled), 1.0)
 
 

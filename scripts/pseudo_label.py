@@ -137,7 +137,12 @@ def _fill_unknown(kept: list[ChordSegment], end_s: float) -> list[ChordSegment]:
         t = s.end_s
     if end_s > t + 1e-9:
         out.append(ChordSegment(t, end_s, "X"))
-    return [ChordSegment(round(s.start_s, 3), round(s.end_s, 3), s.label) for s in out]
+    return _rounded(out)
+
+
+def _rounded(segments: list[ChordSegment]) -> list[ChordSegment]:
+    """`segments` with their times rounded to the millisecond, as LAB files hold them."""
+    return [ChordSegment(round(s.start_s, 3), round(s.end_s, 3), s.label) for s in segments]
 
 
 def unlabelled(duration_s: float, segment_s: float) -> list[ChordSegment]:
@@ -157,7 +162,7 @@ def gated(source: Path, segments: list[ChordSegment]) -> list[ChordSegment]:
     features = cqt(audio.samples, sample_rate_hz=audio.sample_rate_hz, config=DEFAULT_CQT)
     non_harmonic = gated_frames(features, config=DEFAULT_CQT)
     out = gate_segments(segments, non_harmonic, frames_per_second=DEFAULT_CQT.frames_per_second)
-    return [ChordSegment(round(s.start_s, 3), round(s.end_s, 3), s.label) for s in out]
+    return _rounded(out)
 
 
 def label_recording(
